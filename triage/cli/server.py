@@ -1,0 +1,99 @@
+"""``triage serve`` and ``triage worker``."""
+
+from __future__ import annotations
+
+import signal
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from triage.app import create_app
+from triage.bootstrap import ensure_demo_tenant
+from triage.config import Settings
+from triage.logs import configure_logging
+from triage.services import build_services
+
+console = Console()
+# A worker busy with one long job does not touch the file; allow for a whole lease.
+HEARTBEAT_MAX_AGE_S = 600
+
+
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default from settings).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    demo: Annotated[
+        bool | None, typer.Option("--demo/--no-demo", help="Create the demo tenant and data.")
+    ] = None,
+) -> None:
+    """Run the API with the embedded worker (unless TRIAGE_EMBEDDED_WORKER=false)."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    services = build_services(settings)
+    host = host or settings.host
+    port = port or settings.port
+    base = f"http://{host}:{port}"
+    if demo if demo is not None else settings.demo:
+        tenant = ensure_demo_tenant(services.session_factory)
+        if tenant.admin_key:
+            console.print(
+                f"[bold]Demo tenant '{tenant.name}' created. Its admin API key "
+                "(shown only now, stored hashed):[/bold]"
+            )
+            console.print(tenant.admin_key, soft_wrap=True, highlight=False)
+        else:
+            console.print(
+                f"Demo tenant '{tenant.name}' exists; its key was printed when it was created."
+            )
+    console.print(f"API:          {base}/api/v1")
+    console.print(f"API docs:     {base}/docs")
+    console.print(f"Health check: {base}/healthz")
+    console.print(f"Database:     {settings.effective_database_url}")
+    console.print(f"Data folder:  {settings.data_dir}")
+    app = create_app(settings, services=services)
+    try:
+        uvicorn.run(app, host=host, port=port, log_config=None)
+    finally:
+        services.close()
+
+
+HEARTBEAT = Path(tempfile.gettempdir()) / "triage-worker.heartbeat"
+
+
+def worker(
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Exit 0 if this machine's worker is alive (health check)."),
+    ] = False,
+) -> None:
+    """Run the processing worker as its own process (production: PostgreSQL + Qdrant server)."""
+    settings = Settings()
+    if check:
+        alive = HEARTBEAT.exists() and time.time() - HEARTBEAT.stat().st_mtime < HEARTBEAT_MAX_AGE_S
+        raise typer.Exit(0 if alive else 1)
+    configure_logging(settings.log_level)
+    services = build_services(settings)
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: object) -> None:
+        stop.set()
+        services.wake_workers.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        services.new_worker().run_forever(stop, heartbeat=HEARTBEAT)
+    finally:
+        services.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(worker)
