@@ -12,10 +12,11 @@ COPY triage ./triage
 COPY models ./models
 COPY prompts ./prompts
 RUN pip install --no-cache-dir "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu \
-    && pip install --no-cache-dir .
+    && pip install --no-cache-dir . \
+    && python -m triage.modelbuild /app/models/multilingual-e5-small
 
 RUN useradd --system --uid 10001 --home /app triage && mkdir -p /data && chown triage /data
 USER triage
-ENV TRIAGE_DATA_DIR=/data TRIAGE_HOST=0.0.0.0
+ENV TRIAGE_DATA_DIR=/data TRIAGE_HOST=0.0.0.0 HF_HUB_OFFLINE=1
 EXPOSE 8000
 CMD ["triage", "serve", "--no-demo"]

