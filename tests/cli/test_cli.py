@@ -166,3 +166,47 @@ def test_ingest_without_a_key_says_how(cli_env: dict[str, str], tmp_path: Path) 
     result = triage(env, "ingest", str(tmp_path), check=False)
     assert result.returncode == 2
     assert "TRIAGE_API_KEY" in result.stderr
+
+
+def _serve_until_healthy(env: dict[str, str], log_path: Path, *args: str) -> str:
+    """Starts `triage serve ARGS`, waits for /healthz, stops it; returns its output."""
+    port = _free_port()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [*TRIAGE, "serve", "--port", str(port), *args],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            output = log_path.read_text()
+            key = next((line for line in output.splitlines() if line.startswith("ptk_")), None)
+            if key:
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/api/v1/documents",
+                    headers={"Authorization": f"Bearer {key}"},
+                )
+                assert response.status_code == 200
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    return log_path.read_text()
+
+
+def test_serve_demo_prints_the_urls_and_the_key_only_when_created(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    first = _serve_until_healthy(cli_env, tmp_path / "first.log", "--demo")
+    assert "Demo tenant 'demo' created" in first
+    assert "/api/v1" in first and "/docs" in first and "/healthz" in first
+    assert sum(line.startswith("ptk_") for line in first.splitlines()) == 1
+    second = _serve_until_healthy(cli_env, tmp_path / "second.log", "--demo")
+    assert "exists" in second
+    assert not any(line.startswith("ptk_") for line in second.splitlines())
