@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 dev=0
 [ "${1:-}" = "--dev" ] && dev=1
 
-apt_packages=(python3-venv tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng)
+apt_packages=(python3-venv tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng fonts-dejavu-core)
 if [ "$dev" = 1 ]; then
-  apt_packages+=(postgresql fonts-dejavu-core)
+  apt_packages+=(postgresql)
 fi
 missing=()
 for package in "${apt_packages[@]}"; do
