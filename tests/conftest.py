@@ -14,11 +14,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.modelbuild.conftest import e5_folder  # noqa: F401  (a session fixture)
 from triage.app import create_app
+from triage.classify.base import Classifier
 from triage.config import Settings
 from triage.db.migrate import upgrade
 from triage.db.models import Role
 from triage.db.session import create_db_engine, transaction
+from triage.embedding import Embedder
 from triage.services import Services, build_services
 from triage.tenants import create_api_key, create_tenant
 
@@ -98,9 +101,24 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def embedder(e5_folder: Path) -> Embedder:  # noqa: F811
+    """The real default model, loaded once per test session."""
+    return Embedder(model=e5_folder)
+
+
+@pytest.fixture(scope="session")
+def classifier_cache() -> dict[str, Classifier]:
+    return {}
+
+
 @pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
-    built = build_services(settings, migrate=False)
+def services(
+    settings: Settings, embedder: Embedder, classifier_cache: dict[str, Classifier]
+) -> Iterator[Services]:
+    built = build_services(
+        settings, migrate=False, embedder=embedder, classifier_cache=classifier_cache
+    )
     yield built
     built.close()
 

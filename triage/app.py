@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from triage.api import documents, health
+from triage.api import documents, health, queues
 from triage.bootstrap import ensure_bootstrap_admin_key
 from triage.config import Settings
 from triage.services import Services, build_services
@@ -21,6 +21,7 @@ class EmbeddedWorker:
     """The worker as a thread in the API process: the one-machine default."""
 
     def __init__(self, services: Services) -> None:
+        self._services = services
         self._worker = services.new_worker()
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -28,6 +29,10 @@ class EmbeddedWorker:
         )
 
     def start(self) -> None:
+        # Load the model and open the vector store before taking work: a model that does
+        # not match the stored vectors stops the start with a clear error, and the first
+        # documents do not wait for the model.
+        self._services.vector_store()
         self._thread.start()
 
     def stop(self) -> None:
@@ -69,4 +74,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.include_router(health.router)
     app.include_router(documents.router, prefix="/api/v1")
+    app.include_router(queues.router, prefix="/api/v1")
     return app

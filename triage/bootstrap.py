@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +30,7 @@ def ensure_bootstrap_admin_key(
 
 @dataclass(frozen=True)
 class DemoTenant:
+    id: uuid.UUID
     name: str
     created: bool
     admin_key: str | None = None
@@ -37,8 +39,9 @@ class DemoTenant:
 def ensure_demo_tenant(factory: sessionmaker[Session]) -> DemoTenant:
     """The demo tenant with one admin key; the key's text exists only at creation."""
     with transaction(factory) as session:
-        if get_tenant(session, name=DEMO_TENANT) is not None:
-            return DemoTenant(name=DEMO_TENANT, created=False)
+        existing = get_tenant(session, name=DEMO_TENANT)
+        if existing is not None:
+            return DemoTenant(id=existing.id, name=DEMO_TENANT, created=False)
         tenant = create_tenant(session, name=DEMO_TENANT, display_name="Demo-Gemeinde")
         key = create_api_key(session, tenant=tenant, role=Role.ADMIN, name="demo admin key")
-        return DemoTenant(name=DEMO_TENANT, created=True, admin_key=key.plaintext)
+        return DemoTenant(id=tenant.id, name=DEMO_TENANT, created=True, admin_key=key.plaintext)

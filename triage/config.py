@@ -10,6 +10,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MEGABYTE = 1024 * 1024
+# The folder the setup command builds (scripts/install.sh): models/ in the checkout.
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "multilingual-e5-small"
 
 
 class Settings(BaseSettings):
@@ -44,6 +46,27 @@ class Settings(BaseSettings):
     ocr_languages: str = "deu+eng"
     ocr_max_pages: int = Field(default=30, gt=0)
 
+    embedding_model: str = Field(
+        default=str(DEFAULT_MODEL_DIR),
+        description="A sentence-transformers model folder or name (loaded offline).",
+    )
+    embedding_threads: int | None = Field(default=None, gt=0)
+    worker_batch_size: int = Field(default=32, gt=0, le=256)
+    qdrant_url: str | None = Field(default=None, description="A Qdrant server; else embedded.")
+    qdrant_api_key: str | None = None
+    vector_store: Literal["edge", "qdrant-local"] = Field(
+        default="edge", description="The embedded vector store when no QDRANT_URL is set."
+    )
+    taxonomy: Path | None = Field(
+        default=None, description="Default case types for tenants without their own."
+    )
+    review_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="Below this confidence a document goes to review."
+    )
+    claim_lease_seconds: int = Field(
+        default=1800, gt=0, description="How long a caseworker holds a claimed document."
+    )
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     demo: bool = Field(default=False, description="Load the demo tenant and letters at start.")
 
@@ -57,6 +80,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'triage.sqlite3'}"
+
+    @property
+    def vectors_dir(self) -> Path:
+        return self.data_dir / "vectors"
 
     @property
     def originals_dir(self) -> Path:

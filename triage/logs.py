@@ -35,3 +35,6 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Libraries that narrate every call at INFO (font subsetting for demo PDFs, HTTP clients).
+    for noisy in ("fontTools", "httpx", "httpcore", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(max(root.level, logging.WARNING))

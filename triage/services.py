@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from triage.classify.base import Classifier
+from triage.classify.provider import ClassifierProvider, Lazy
 from triage.config import Settings
 from triage.db.migrate import upgrade
 from triage.db.session import create_db_engine, create_session_factory
+from triage.embedding import Embedder
 from triage.intake.service import IntakeService
 from triage.parsing import ParserRegistry, TesseractOcr, build_default_registry
-from triage.pipeline import AwaitClassifierStep, ParseStep, Pipeline
+from triage.pipeline import Pipeline
+from triage.steps import ClassifyStep, EmbedStep, IndexStep, ParseStep
 from triage.storage import BlobStore, LocalBlobStore
+from triage.taxonomy import Taxonomy, load_default_taxonomy
+from triage.vectors import VectorStore, open_vector_store
 from triage.worker import DocumentProcessor, Worker
 
 log = logging.getLogger(__name__)
@@ -34,6 +41,9 @@ class Services:
     registry: ParserRegistry
     pipeline: Pipeline
     intake: IntakeService
+    embedder: Lazy[Embedder]
+    vector_store: Lazy[VectorStore]
+    classifiers: ClassifierProvider
     wake_workers: threading.Event = field(default_factory=threading.Event)
 
     def new_worker(self) -> Worker:
@@ -48,11 +58,15 @@ class Services:
             lease_seconds=self.settings.job_lease_seconds,
             max_attempts=self.settings.job_max_attempts,
             poll_seconds=self.settings.worker_poll_seconds,
+            batch_size=self.settings.worker_batch_size,
         )
         worker.wake = self.wake_workers
         return worker
 
     def close(self) -> None:
+        store = self.vector_store.loaded
+        if store is not None:
+            store.close()
         self.engine.dispose()
 
 
@@ -67,7 +81,39 @@ def build_registry(settings: Settings) -> ParserRegistry:
     return build_default_registry(ocr=ocr, max_ocr_pages=settings.ocr_max_pages)
 
 
-def build_services(settings: Settings, *, migrate: bool = True) -> Services:
+def load_taxonomy_setting(settings: Settings) -> Taxonomy:
+    return Taxonomy.load(settings.taxonomy) if settings.taxonomy else load_default_taxonomy()
+
+
+def open_vectors(settings: Settings, embedder: Callable[[], Embedder]) -> VectorStore:
+    """Opens the store and checks it holds vectors of the configured model."""
+    store = open_vector_store(
+        url=settings.qdrant_url,
+        api_key=settings.qdrant_api_key,
+        path=settings.vectors_dir,
+        kind=settings.vector_store,
+    )
+    model = embedder()
+    try:
+        store.ensure_collection(model_name=model.model_name, dimension=model.dimension)
+    except Exception:
+        store.close()
+        raise
+    return store
+
+
+def build_services(
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    embedder: Embedder | None = None,
+    classifier_cache: dict[str, Classifier] | None = None,
+) -> Services:
+    """Everything a process needs; the model and the vector store load on first use.
+
+    ``embedder`` and ``classifier_cache`` let tests share one loaded model and its built
+    classifiers between many short-lived services.
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_db_engine(settings.effective_database_url)
     if migrate:
@@ -75,7 +121,26 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     factory = create_session_factory(engine)
     blob_store = LocalBlobStore(settings.originals_dir)
     registry = build_registry(settings)
-    pipeline = Pipeline([ParseStep(registry), AwaitClassifierStep()])
+    lazy_embedder: Lazy[Embedder] = Lazy(
+        lambda: (
+            embedder or Embedder(model=settings.embedding_model, threads=settings.embedding_threads)
+        )
+    )
+    vector_store: Lazy[VectorStore] = Lazy(lambda: open_vectors(settings, lazy_embedder))
+    classifiers = ClassifierProvider(
+        session_factory=factory,
+        embedder=lazy_embedder,
+        default_taxonomy=load_taxonomy_setting(settings),
+        cache=classifier_cache,
+    )
+    pipeline = Pipeline(
+        [
+            ParseStep(registry),
+            EmbedStep(lazy_embedder),
+            ClassifyStep(classifiers.model_for, threshold=lambda: settings.review_threshold),
+            IndexStep(vector_store),
+        ]
+    )
     wake = threading.Event()
     intake = IntakeService(
         session_factory=factory,
@@ -93,5 +158,8 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         registry=registry,
         pipeline=pipeline,
         intake=intake,
+        embedder=lazy_embedder,
+        vector_store=vector_store,
+        classifiers=classifiers,
         wake_workers=wake,
     )

@@ -7,7 +7,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +19,7 @@ from triage.documents.service import record_event
 from triage.jobs.queue import ClaimedJob, JobKind, claim_next, finish, retry_or_fail
 from triage.logs import correlation
 from triage.pipeline import DocumentContext, Pipeline, apply_results
+from triage.queues.service import REVIEW_QUEUE
 from triage.storage import BlobStore
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def new_worker_id() -> str:
 
 
 class DocumentProcessor:
-    """Takes one document from ``received`` through the pipeline to its next state."""
+    """Takes documents from ``received`` through the pipeline to their next state."""
 
     def __init__(
         self,
@@ -49,14 +50,27 @@ class DocumentProcessor:
         self._blobs = blob_store
         self._pipeline = pipeline
 
-    def process(self, job: ClaimedJob, actor: Actor) -> None:
-        with transaction(self._factory) as session:
+    def process(self, jobs: Sequence[ClaimedJob], actor: Actor) -> None:
+        contexts: list[tuple[ClaimedJob, DocumentContext]] = []
+        for job in jobs:
+            ctx = self._start(job, actor)
+            if ctx is not None:
+                contexts.append((job, ctx))
+        if not contexts:
+            return
+        self._pipeline.run([ctx for _, ctx in contexts])
+        for job, ctx in contexts:
+            with correlation(ctx.document_id):
+                self._finish(job, ctx, actor)
+
+    def _start(self, job: ClaimedJob, actor: Actor) -> DocumentContext | None:
+        with correlation(job.document_id), transaction(self._factory) as session:
             document = session.get(Document, job.document_id)
             if document is None or document.status in FINAL_STATES:
                 # Already handled (a duplicate job, or a lease that expired after the work
                 # was done): running again must change nothing.
                 finish(session, job=job)
-                return
+                return None
             if document.status != DocumentStatus.PROCESSING:
                 document.status = DocumentStatus.PROCESSING
                 record_event(session, document=document, actor=actor, action="processing")
@@ -65,10 +79,13 @@ class DocumentProcessor:
                 tenant_id=document.tenant_id,
                 filename=document.filename,
                 media_type=document.media_type,
-                original=b"",
+                received_at=document.received_at,
             )
-        ctx.original = self._blobs.read_bytes(tenant_id=ctx.tenant_id, sha256=document.sha256)
-        verdict = self._pipeline.run(ctx)
+            sha256 = document.sha256
+        ctx.original = self._blobs.read_bytes(tenant_id=ctx.tenant_id, sha256=sha256)
+        return ctx
+
+    def _finish(self, job: ClaimedJob, ctx: DocumentContext, actor: Actor) -> None:
         with transaction(self._factory) as session:
             document = session.get(Document, job.document_id)
             assert document is not None
@@ -76,15 +93,21 @@ class DocumentProcessor:
                 log.warning("lease on job %d was lost; another worker owns it now", job.id)
                 session.rollback()
                 return
-            apply_results(document, ctx, verdict)
+            apply_results(document, ctx)
             for note in ctx.notes:
                 record_event(session, document=document, actor=actor, action="step", detail=note)
+            verdict = ctx.verdict
+            assert verdict is not None
+            detail: dict[str, object] = {"stage": verdict.stage, "reason": verdict.reason}
+            if ctx.prediction is not None:
+                detail.update(
+                    case_type=ctx.prediction.case_type,
+                    confidence=round(ctx.prediction.confidence, 4),
+                    queue=document.queue,
+                    classifier=ctx.classifier,
+                )
             record_event(
-                session,
-                document=document,
-                actor=actor,
-                action=verdict.status.value,
-                detail={"stage": verdict.stage, "reason": verdict.reason},
+                session, document=document, actor=actor, action=verdict.status.value, detail=detail
             )
 
     def mark_failed(self, job: ClaimedJob, actor: Actor, stage: str, reason: str) -> None:
@@ -95,6 +118,7 @@ class DocumentProcessor:
             document.status = DocumentStatus.FAILED
             document.stage = stage
             document.error = reason
+            document.queue = REVIEW_QUEUE
             record_event(
                 session,
                 document=document,
@@ -115,6 +139,7 @@ class Worker:
         max_attempts: int = 3,
         poll_seconds: float = 1.0,
         backoff_seconds: int = 5,
+        batch_size: int = 32,
     ) -> None:
         self._factory = session_factory
         self._processor = processor
@@ -124,47 +149,58 @@ class Worker:
         self._max_attempts = max_attempts
         self._poll_seconds = poll_seconds
         self._backoff_seconds = backoff_seconds
+        self._batch_size = batch_size
         self.wake = threading.Event()
 
-    def run_once(self) -> bool:
-        """Claims and runs one job; False when nothing was waiting."""
-        job = claim_next(self._factory, worker_id=self.worker_id, lease_seconds=self._lease_seconds)
-        if job is None:
-            return False
-        with correlation(job.document_id):
-            self._run(job)
-        return True
+    def run_once(self) -> int:
+        """Claims and runs up to one batch of jobs; returns how many (0: nothing waited)."""
+        jobs: list[ClaimedJob] = []
+        while len(jobs) < self._batch_size:
+            job = claim_next(
+                self._factory, worker_id=self.worker_id, lease_seconds=self._lease_seconds
+            )
+            if job is None:
+                break
+            jobs.append(job)
+        for kind in sorted({job.kind for job in jobs}):
+            self._run([job for job in jobs if job.kind == kind])
+        return len(jobs)
 
-    def _run(self, job: ClaimedJob) -> None:
-        handlers: dict[str, Callable[[ClaimedJob, Actor], None]] = {
+    def _run(self, jobs: list[ClaimedJob]) -> None:
+        handlers: dict[str, Callable[[Sequence[ClaimedJob], Actor], None]] = {
             JobKind.PROCESS: self._processor.process,
         }
         try:
-            handler = handlers[job.kind]
-            handler(job, self._actor)
+            handlers[jobs[0].kind](jobs, self._actor)
         except Exception as exc:
-            log.exception("job %d (%s) raised", job.id, job.kind)
+            log.exception("a batch of %d %s jobs raised", len(jobs), jobs[0].kind)
             reason = f"{type(exc).__name__}: {exc}"
-            with transaction(self._factory) as session:
-                retried = retry_or_fail(
-                    session,
-                    job=job,
-                    error=reason,
-                    max_attempts=self._max_attempts,
-                    backoff_seconds=self._backoff_seconds,
-                )
-            if not retried:
-                self._processor.mark_failed(
-                    job,
-                    self._actor,
-                    "worker",
-                    f"internal error after {job.attempts} attempts: {reason}",
-                )
+            for job in jobs:
+                with correlation(job.document_id):
+                    self._retry_or_fail(job, reason)
 
-    def run_until_idle(self, max_jobs: int | None = None) -> int:
+    def _retry_or_fail(self, job: ClaimedJob, reason: str) -> None:
+        with transaction(self._factory) as session:
+            retried = retry_or_fail(
+                session,
+                job=job,
+                error=reason,
+                max_attempts=self._max_attempts,
+                backoff_seconds=self._backoff_seconds,
+            )
+        if not retried:
+            self._processor.mark_failed(
+                job,
+                self._actor,
+                "worker",
+                f"internal error after {job.attempts} attempts: {reason}",
+            )
+
+    def run_until_idle(self) -> int:
+        """Runs batches until no job is waiting; returns how many jobs ran."""
         done = 0
-        while (max_jobs is None or done < max_jobs) and self.run_once():
-            done += 1
+        while ran := self.run_once():
+            done += ran
         return done
 
     def run_forever(self, stop: threading.Event, *, heartbeat: Path | None = None) -> None:

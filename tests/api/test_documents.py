@@ -27,16 +27,21 @@ def test_detail_shows_status_text_facts_and_history_in_berlin_time(
 
     process_all(services)
     after = client.get(f"/api/v1/documents/{document_id}", headers=tenant_a.headers()).json()
-    # Until a classifier exists, a parsed document waits for a person.
-    assert after["status"] == "needs_review"
-    assert after["review_reason"] == "no classifier configured yet"
+    # A clear Wohngeld application is classified and routed to its queue.
+    assert after["status"] == "routed", after
+    assert after["case_type"] == "wohngeld"
+    assert after["queue"] == "soziales"
+    assert 0.5 <= after["confidence"] <= 1
+    assert len(after["alternatives"]) == 3
+    assert after["alternatives"][0]["confidence"] <= after["confidence"]
+    assert after["due_at"] is not None
     assert after["language"] == "de"
     assert after["text_chars"] > 100
     assert after["parser"] == "pdf"
     actions = [e["action"] for e in after["events"]]
     assert actions[0] == "received"
     assert "processing" in actions
-    assert actions[-1] == "needs_review"
+    assert actions[-1] == "routed"
     assert {e["actor_kind"] for e in after["events"][1:]} == {"system"}
     assert {e["actor_name"] for e in after["events"][1:]} == {"worker"}
 
@@ -87,7 +92,8 @@ def test_list_filters_by_status_ref_and_received_range_with_paging(
 
     failed = listing(status="failed")
     assert item_ids(failed) == [bad_id]
-    assert listing(status="needs_review")["total"] == 5
+    triaged = listing(status="routed")["total"], listing(status="needs_review")["total"]
+    assert sum(triaged) == 5
     assert set(item_ids(listing(external_ref="REF-1"))) == {ids[1], ids[3]}
     ranged = listing(received_from="2026-05-02T00:00:00+02:00", received_to="2026-05-04")
     assert set(item_ids(ranged)) == {ids[1], ids[2]}
@@ -115,7 +121,7 @@ def test_reprocess_runs_a_document_again_and_records_the_admin(
     assert process_all(services) == 1
     detail = client.get(f"/api/v1/documents/{document_id}", headers=tenant_a.headers()).json()
     actions = [e["action"] for e in detail["events"]]
-    assert actions.count("needs_review") == 2
+    assert detail["status"] in ("routed", "needs_review")
+    assert actions.count(detail["status"]) == 2
     reprocess_event = next(e for e in detail["events"] if e["action"] == "reprocess")
     assert reprocess_event["actor_kind"] == "api_key"
-    assert detail["status"] == "needs_review"

@@ -136,12 +136,14 @@ def test_ingest_a_folder_through_the_live_api_then_reprocess(
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         page = httpx.get(f"{server}/api/v1/documents", headers=headers).json()
-        if page["total"] == 3 and all(d["status"] != "received" for d in page["items"]):
+        if page["total"] == 3 and all(
+            d["status"] not in ("received", "processing") for d in page["items"]
+        ):
             break
         time.sleep(0.3)
     statuses = {d["filename"]: d["status"] for d in page["items"]}
     assert statuses["kaputt.pdf"] == "failed"
-    assert statuses["brief2.txt"] == "needs_review"
+    assert statuses["brief2.txt"] in ("routed", "needs_review")
     assert page["items"][0]["channel"] == "post"
 
     reprocessed = triage(cli_env, "reprocess", "--failed", "--tenant", "musterstadt")

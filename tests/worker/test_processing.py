@@ -21,9 +21,13 @@ from tests.fixtures.documents import (
     truncated_pdf,
 )
 from triage.app import create_app
+from triage.classify.base import Classifier
 from triage.config import Settings
+from triage.embedding import Embedder
 from triage.parsing import TesseractOcr
 from triage.services import Services, build_services
+
+TRIAGED = ("routed", "needs_review")
 
 
 def _detail(client: TestClient, keys: TenantKeys, document_id: str) -> dict[str, object]:
@@ -71,7 +75,7 @@ def test_pdf_encrypted_with_an_empty_user_password_is_read(
     data = encrypted_pdf(GERMAN_LETTER, user_password="")
     document_id = upload_one(client, tenant_a, "verschluesselt.pdf", data)
     process_all(services)
-    assert _detail(client, tenant_a, document_id)["status"] == "needs_review"
+    assert _detail(client, tenant_a, document_id)["status"] in TRIAGED
     assert "Wohngeld" in _text(client, tenant_a, document_id)
 
 
@@ -115,12 +119,17 @@ def test_office_formats_are_parsed(
     process_all(services)
     detail = _detail(client, tenant_a, document_id)
     assert detail["parser"] == parser
-    assert detail["status"] == "needs_review"
+    assert detail["status"] in TRIAGED
     assert isinstance(detail["text_chars"], int) and detail["text_chars"] > 20
 
 
 @pytest.fixture
-def client_without_ocr(tmp_path: Path, database_url: str) -> Iterator[tuple[TestClient, Services]]:
+def client_without_ocr(
+    tmp_path: Path,
+    database_url: str,
+    embedder: Embedder,
+    classifier_cache: dict[str, Classifier],
+) -> Iterator[tuple[TestClient, Services]]:
     settings = Settings(
         data_dir=tmp_path / "no-ocr",
         database_url=database_url,
@@ -128,7 +137,9 @@ def client_without_ocr(tmp_path: Path, database_url: str) -> Iterator[tuple[Test
         ocr_enabled=False,
         _env_file=None,  # type: ignore[call-arg]
     )
-    services = build_services(settings, migrate=False)
+    services = build_services(
+        settings, migrate=False, embedder=embedder, classifier_cache=classifier_cache
+    )
     with TestClient(create_app(services=services)) as client:
         yield client, services
     services.close()

@@ -9,10 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from sqlalchemy.orm import Session
 
 from triage.api.deps import ActorDep, AdminActorDep, IntakeActorDep, ServicesDep, SessionDep
 from triage.api.schemas import (
     DISPLAY_ZONE,
+    AlternativeRead,
     DocumentEventRead,
     DocumentPage,
     DocumentRead,
@@ -180,7 +182,7 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=DISPLAY_ZONE)
 
 
-def _document_read(session: SessionDep, document: Document) -> DocumentRead:
+def document_read(session: Session, document: Document) -> DocumentRead:
     events = [
         DocumentEventRead.model_validate(e) for e in document_events(session, document=document)
     ]
@@ -188,6 +190,10 @@ def _document_read(session: SessionDep, document: Document) -> DocumentRead:
     return DocumentRead(
         **summary,
         created_at=document.created_at,
+        alternatives=[AlternativeRead.model_validate(a) for a in document.alternatives or []],
+        classifier=document.classifier,
+        routed_at=document.routed_at,
+        completed_at=document.completed_at,
         parser=document.parser,
         pages=document.pages,
         ocr=document.ocr,
@@ -202,7 +208,7 @@ def read_document(document_id: uuid.UUID, actor: ActorDep, session: SessionDep) 
         document = get_document(session, actor=actor, document_id=document_id)
     except DocumentNotFoundError as exc:
         raise _not_found(exc) from exc
-    return _document_read(session, document)
+    return document_read(session, document)
 
 
 @router.get("/documents/{document_id}/original", response_class=Response)

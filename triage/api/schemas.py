@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer
 
 from triage.db.models import DocumentStatus
 from triage.intake.service import UploadStatus
@@ -63,10 +63,26 @@ class DocumentSummaryRead(BaseModel):
     updated_at: LocalTime
     text_chars: int | None
     language: str | None
+    case_type: str | None
+    confidence: float | None
+    queue: str | None
+    priority: int | None
+    due_at: LocalTime | None
+    claimed_by: str | None = Field(validation_alias=AliasChoices("claimed_by_name", "claimed_by"))
+    lease_expires_at: LocalTime | None
+
+
+class AlternativeRead(BaseModel):
+    case_type: str
+    confidence: float
 
 
 class DocumentRead(DocumentSummaryRead):
     created_at: LocalTime
+    alternatives: list[AlternativeRead]
+    classifier: str | None
+    routed_at: LocalTime | None
+    completed_at: LocalTime | None
     parser: str | None
     pages: int | None
     ocr: bool

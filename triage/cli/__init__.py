@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from triage.cli import admin, ingest, server
+from triage.cli import admin, evaluate, ingest, models, server
 
 app = typer.Typer(
     name="triage",
@@ -15,6 +15,8 @@ app = typer.Typer(
 server.register(app)
 ingest.register(app)
 admin.register(app)
+models.register(app)
+evaluate.register(app)
 
 
 def main() -> None:

@@ -16,8 +16,10 @@ from rich.console import Console
 from triage.app import create_app
 from triage.bootstrap import ensure_demo_tenant
 from triage.config import Settings
+from triage.demo.seed import seed_demo_letters
 from triage.logs import configure_logging
-from triage.services import build_services
+from triage.services import Services, build_services
+from triage.vectors import ModelMismatchError
 
 console = Console()
 # A worker busy with one long job does not touch the file; allow for a whole lease.
@@ -52,11 +54,18 @@ def serve(
             console.print(
                 f"Demo tenant '{tenant.name}' exists; its key was printed when it was created."
             )
+        seeded = seed_demo_letters(services, tenant_id=tenant.id)
+        if not seeded.skipped:
+            console.print(
+                f"Loaded {seeded.loaded} demo letters; the worker triages them into queues now."
+            )
     console.print(f"API:          {base}/api/v1")
     console.print(f"API docs:     {base}/docs")
     console.print(f"Health check: {base}/healthz")
     console.print(f"Database:     {settings.effective_database_url}")
     console.print(f"Data folder:  {settings.data_dir}")
+    if settings.embedded_worker:
+        _open_vectors_or_exit(services)
     app = create_app(settings, services=services)
     try:
         uvicorn.run(app, host=host, port=port, log_config=None)
@@ -86,12 +95,23 @@ def worker(
         stop.set()
         services.wake_workers.set()
 
+    _open_vectors_or_exit(services)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     try:
         services.new_worker().run_forever(stop, heartbeat=HEARTBEAT)
     finally:
         services.close()
+
+
+def _open_vectors_or_exit(services: Services) -> None:
+    """Loads the model and checks the vector store before any work is taken."""
+    try:
+        services.vector_store()
+    except ModelMismatchError as exc:
+        services.close()
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
 
 
 def register(app: typer.Typer) -> None:

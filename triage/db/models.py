@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -83,6 +84,7 @@ class Document(Base):
         Index("ix_documents_tenant_status", "tenant_id", "status"),
         Index("ix_documents_tenant_received", "tenant_id", "received_at"),
         Index("ix_documents_tenant_external_ref", "tenant_id", "external_ref"),
+        Index("ix_documents_tenant_queue_status", "tenant_id", "queue", "status"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -109,6 +111,24 @@ class Document(Base):
     pages: Mapped[int | None] = mapped_column(Integer)
     ocr: Mapped[bool] = mapped_column(Boolean, default=False)
     parse_metadata: Mapped[dict[str, Any] | None]
+
+    # What the classifier decided and where the document went.
+    case_type: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    alternatives: Mapped[list[Any] | None] = mapped_column(JSON)
+    classifier: Mapped[str | None] = mapped_column(String(200))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[int | None] = mapped_column(Integer)
+    due_at: Mapped[datetime | None]
+    routed_at: Mapped[datetime | None]
+
+    # The caseworker who holds the document, until the lease runs out.
+    claimed_by_kind: Mapped[str | None] = mapped_column(String(16))
+    claimed_by_id: Mapped[str | None] = mapped_column(String(64))
+    claimed_by_name: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None]
+    lease_expires_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
 
 
 class DocumentEvent(Base):
@@ -146,3 +166,34 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class TenantTaxonomy(Base):
+    """A tenant's own case types; tenants without one use the configured default."""
+
+    __tablename__ = "tenant_taxonomies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[dict[str, Any]]
+    source: Mapped[str] = mapped_column(String(500))
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LabelledExample(Base):
+    """A person's decision about a document's case type: training data for the classifier."""
+
+    __tablename__ = "labelled_examples"
+    __table_args__ = (Index("ix_labelled_examples_tenant", "tenant_id", "case_type"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), unique=True)
+    case_type: Mapped[str] = mapped_column(String(64))
+    predicted_case_type: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(32))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -29,11 +29,18 @@ def visible_documents(actor: Actor) -> Select[Document]:
 
 
 def get_document(
-    session: Session, *, actor: Actor, document_id: uuid.UUID, with_text: bool = False
+    session: Session,
+    *,
+    actor: Actor,
+    document_id: uuid.UUID,
+    with_text: bool = False,
+    for_update: bool = False,
 ) -> Document:
     query = visible_documents(actor).where(Document.id == document_id)
     if with_text:
         query = query.options(undefer(Document.text))
+    if for_update:
+        query = query.with_for_update()
     document = session.scalar(query)
     if document is None:
         raise DocumentNotFoundError(f"document {document_id} not found")

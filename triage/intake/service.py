@@ -6,8 +6,10 @@ before any processing starts, so nothing accepted can be lost by a later failure
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -213,3 +215,18 @@ def spool_dir(data_dir: Path) -> Path:
     path = data_dir / "spool"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def spool_bytes(spool: Path, *, filename: str, data: bytes) -> SpooledFile:
+    """Bytes already in memory (demo data, tests) as if they had been uploaded."""
+    with tempfile.NamedTemporaryFile(dir=spool, prefix="spool-", delete=False) as handle:
+        handle.write(data)
+    return SpooledFile(
+        field_name="files",
+        filename=filename,
+        content_type=None,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        path=Path(handle.name),
+        head=data[:4096],
+    )

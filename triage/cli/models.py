@@ -1,0 +1,107 @@
+"""``triage taxonomy …`` and ``triage vectors …``: case types and the vector index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from triage.config import Settings
+from triage.db.session import transaction
+from triage.indexing import reindex_vectors
+from triage.services import build_services
+from triage.taxonomy import Taxonomy, TaxonomyError
+from triage.taxonomy.store import has_own_taxonomy, store_tenant_taxonomy
+from triage.tenants import TenantError, require_tenant
+
+console = Console()
+err = Console(stderr=True)
+taxonomy_app = typer.Typer(
+    help="Case types: the default and each tenant's own.", no_args_is_help=True
+)
+vectors_app = typer.Typer(help="The vector index of document embeddings.", no_args_is_help=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(2)
+
+
+@taxonomy_app.command("load")
+def taxonomy_load(
+    file: Annotated[Path, typer.Argument(help="Taxonomy YAML file.")],
+    tenant: Annotated[str, typer.Option(help="Tenant that gets these case types.")],
+) -> None:
+    """Give a tenant its own case types (replacing any it had)."""
+    try:
+        taxonomy = Taxonomy.load(file)
+    except TaxonomyError as exc:
+        raise _fail(str(exc)) from exc
+    services = build_services(Settings())
+    try:
+        with transaction(services.session_factory) as session:
+            record = require_tenant(session, name=tenant)
+            store_tenant_taxonomy(
+                session, tenant_id=record.id, taxonomy=taxonomy, source=str(file.resolve())
+            )
+    except TenantError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        services.close()
+    console.print(
+        f"tenant {tenant} now uses taxonomy {taxonomy.name!r}: "
+        f"{len(taxonomy.case_types)} case types in {len(taxonomy.queues)} queues"
+    )
+
+
+@taxonomy_app.command("show")
+def taxonomy_show(
+    tenant: Annotated[str | None, typer.Option(help="Tenant (default: the default).")] = None,
+) -> None:
+    """List the case types a tenant's documents are classified into."""
+    services = build_services(Settings())
+    try:
+        with services.session_factory() as session:
+            if tenant is None:
+                taxonomy, origin = services.classifiers.default_taxonomy, "default"
+            else:
+                record = require_tenant(session, name=tenant)
+                taxonomy = services.classifiers.taxonomy_for(record.id)
+                own = has_own_taxonomy(session, tenant_id=record.id)
+                origin = "its own" if own else "default"
+    except TenantError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        services.close()
+    table = Table(
+        "key", "name", "queue", "SLA days", "examples", title=f"{taxonomy.name} ({origin})"
+    )
+    for case_type in taxonomy.case_types:
+        table.add_row(
+            case_type.key,
+            case_type.name,
+            case_type.queue,
+            str(case_type.sla_days),
+            str(len(case_type.examples)),
+        )
+    console.print(table)
+
+
+@vectors_app.command("reindex")
+def vectors_reindex() -> None:
+    """Rebuild the collection with the configured model (stop the service first when the
+    vectors are embedded: the embedded store is single-process)."""
+    services = build_services(Settings())
+    try:
+        count = reindex_vectors(services)
+    finally:
+        services.close()
+    console.print(f"re-indexed {count} documents with {services.embedder().model_name}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(taxonomy_app, name="taxonomy")
+    app.add_typer(vectors_app, name="vectors")

@@ -1,0 +1,339 @@
+"""Work queues: caseworkers claim documents under a lease, then complete, release or re-route.
+
+A document sits in a queue while its status is ``routed``, ``needs_review`` or ``failed``
+and it has not been completed. It is *in progress* while a lease on it is valid; a lease
+that runs out returns it to its queue without anyone doing anything. Every query starts
+from ``visible_documents(actor)``, so tenant scoping stays in one place.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from triage.actors import Actor
+from triage.db.models import Document, DocumentStatus, LabelledExample, Role
+from triage.db.types import utcnow
+from triage.documents.service import (
+    DocumentNotFoundError,
+    get_document,
+    record_event,
+    visible_documents,
+)
+from triage.taxonomy import Taxonomy
+
+REVIEW_QUEUE = "review"
+QUEUED_STATES = (DocumentStatus.ROUTED, DocumentStatus.NEEDS_REVIEW, DocumentStatus.FAILED)
+
+
+class QueueError(Exception):
+    """The action does not fit the document's state; the message says why."""
+
+
+class LeaseConflictError(QueueError):
+    """Another caseworker holds the document."""
+
+
+class UnknownQueueError(QueueError, LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    name: str
+    open: int
+    in_progress: int
+    oldest_received_at: datetime | None
+
+
+def _queued() -> ColumnElement[bool]:
+    return Document.status.in_([s.value for s in QUEUED_STATES])
+
+
+def _unleased(now: datetime) -> ColumnElement[bool]:
+    return or_(Document.lease_expires_at.is_(None), Document.lease_expires_at <= now)
+
+
+def queue_names(taxonomy: Taxonomy) -> list[str]:
+    return [*taxonomy.queues, REVIEW_QUEUE]
+
+
+def summarize_queues(session: Session, *, actor: Actor, taxonomy: Taxonomy) -> list[QueueSummary]:
+    now = utcnow()
+    visible = visible_documents(actor).where(_queued()).subquery()
+    leased = and_(visible.c.lease_expires_at.is_not(None), visible.c.lease_expires_at > now)
+    rows = session.execute(
+        select(
+            visible.c.queue,
+            func.count().filter(~leased),
+            func.count().filter(leased),
+            func.min(visible.c.received_at).filter(~leased),
+        ).group_by(visible.c.queue)
+    ).all()
+    counts: dict[str, tuple[int, int, Any]] = {row[0]: (row[1], row[2], row[3]) for row in rows}
+    names = queue_names(taxonomy)
+    names += sorted(name for name in counts if name and name not in names)
+    summaries = []
+    for name in names:
+        open_count, in_progress, oldest = counts.get(name, (0, 0, None))
+        if isinstance(oldest, str):  # SQLite returns the aggregate's raw text
+            oldest = datetime.fromisoformat(oldest)
+        summaries.append(QueueSummary(name, open_count, in_progress, _as_utc(oldest)))
+    return summaries
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def claim_next(
+    session: Session, *, actor: Actor, queue: str, lease_seconds: int
+) -> Document | None:
+    """Hands the oldest open document of the queue to the actor, or None when it is empty.
+
+    On PostgreSQL the candidate rows are locked with SKIP LOCKED, so concurrent claimers
+    take different documents; on SQLite the write transaction is serialised (BEGIN
+    IMMEDIATE) and the compare-and-set update below decides.
+    """
+    now = utcnow()
+    candidates = session.scalars(
+        visible_documents(actor)
+        .with_only_columns(Document.id)
+        .where(Document.queue == queue, _queued(), _unleased(now))
+        .order_by(Document.received_at, Document.id)
+        .limit(5)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for document_id in candidates:
+        taken = session.execute(
+            update(Document)
+            .where(Document.id == document_id, _queued(), _unleased(now))
+            .values(
+                claimed_by_kind=actor.kind.value,
+                claimed_by_id=actor.id,
+                claimed_by_name=actor.name,
+                claimed_at=now,
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            document = get_document(session, actor=actor, document_id=document_id)
+            session.refresh(document)
+            record_event(
+                session,
+                document=document,
+                actor=actor,
+                action="claimed",
+                detail={"queue": queue, "lease_expires_at": _iso(document.lease_expires_at)},
+            )
+            return document
+    return None
+
+
+def _holds(document: Document, actor: Actor, now: datetime) -> bool:
+    return (
+        document.claimed_by_id == actor.id
+        and document.claimed_by_kind == actor.kind.value
+        and document.lease_expires_at is not None
+        and document.lease_expires_at > now
+    )
+
+
+def _leased_by_other(document: Document, actor: Actor, now: datetime) -> bool:
+    leased = document.lease_expires_at is not None and document.lease_expires_at > now
+    return leased and not _holds(document, actor, now)
+
+
+def _clear_lease(document: Document) -> None:
+    document.claimed_by_kind = None
+    document.claimed_by_id = None
+    document.claimed_by_name = None
+    document.claimed_at = None
+    document.lease_expires_at = None
+
+
+def _held_document(session: Session, *, actor: Actor, document_id: uuid.UUID) -> Document:
+    document = get_document(session, actor=actor, document_id=document_id, for_update=True)
+    if not _holds(document, actor, utcnow()):
+        raise QueueError(
+            "you do not hold this document (claim it first; an expired lease returns it "
+            "to its queue)"
+        )
+    return document
+
+
+def renew_lease(
+    session: Session, *, actor: Actor, document_id: uuid.UUID, lease_seconds: int
+) -> Document:
+    document = _held_document(session, actor=actor, document_id=document_id)
+    document.lease_expires_at = utcnow() + timedelta(seconds=lease_seconds)
+    record_event(
+        session,
+        document=document,
+        actor=actor,
+        action="lease_renewed",
+        detail={"lease_expires_at": _iso(document.lease_expires_at)},
+    )
+    return document
+
+
+def release(session: Session, *, actor: Actor, document_id: uuid.UUID) -> Document:
+    """Hands the document back to its queue; an admin may release anyone's."""
+    document = get_document(session, actor=actor, document_id=document_id, for_update=True)
+    now = utcnow()
+    if not _holds(document, actor, now) and not (
+        actor.has_role(Role.ADMIN) and _leased_by_other(document, actor, now)
+    ):
+        raise QueueError("you do not hold this document")
+    holder = document.claimed_by_name
+    _clear_lease(document)
+    record_event(
+        session, document=document, actor=actor, action="released", detail={"holder": holder}
+    )
+    return document
+
+
+def complete(session: Session, *, actor: Actor, document_id: uuid.UUID) -> Document:
+    """Marks the work done; the accepted case type becomes a labelled example."""
+    document = _held_document(session, actor=actor, document_id=document_id)
+    if document.case_type is None:
+        raise QueueError("the document has no case type yet: correct it first")
+    document.status = DocumentStatus.DONE
+    document.completed_at = utcnow()
+    _clear_lease(document)
+    _label(
+        session, document=document, actor=actor, case_type=document.case_type, source="completed"
+    )
+    record_event(
+        session,
+        document=document,
+        actor=actor,
+        action="completed",
+        detail={"case_type": document.case_type},
+    )
+    return document
+
+
+def move(
+    session: Session, *, actor: Actor, document_id: uuid.UUID, queue: str, taxonomy: Taxonomy
+) -> Document:
+    if queue not in queue_names(taxonomy):
+        raise UnknownQueueError(
+            f"unknown queue {queue!r}; queues: {', '.join(queue_names(taxonomy))}"
+        )
+    document = _changeable(session, actor=actor, document_id=document_id)
+    previous = document.queue
+    document.queue = queue
+    _clear_lease(document)
+    record_event(
+        session,
+        document=document,
+        actor=actor,
+        action="moved",
+        detail={"from": previous, "to": queue},
+    )
+    return document
+
+
+def correct(
+    session: Session,
+    *,
+    actor: Actor,
+    document_id: uuid.UUID,
+    case_type: str,
+    taxonomy: Taxonomy,
+    priority: int | None,
+    due_at: datetime | None,
+) -> Document:
+    """Sets the case type a person decided on, re-routes, and keeps it as training data."""
+    try:
+        target = taxonomy.get(case_type)
+    except KeyError:
+        raise UnknownQueueError(
+            f"unknown case type {case_type!r}; case types: {', '.join(taxonomy.keys)}"
+        ) from None
+    document = _changeable(session, actor=actor, document_id=document_id)
+    previous = {
+        "case_type": document.case_type,
+        "confidence": document.confidence,
+        "queue": document.queue,
+    }
+    _label(session, document=document, actor=actor, case_type=case_type, source="correction")
+    document.case_type = case_type
+    document.queue = target.queue
+    document.status = DocumentStatus.ROUTED
+    document.stage = None
+    document.error = None
+    document.review_reason = None
+    document.priority = priority
+    document.due_at = due_at
+    document.routed_at = utcnow()
+    _clear_lease(document)
+    record_event(
+        session,
+        document=document,
+        actor=actor,
+        action="corrected",
+        detail={"from": previous, "case_type": case_type, "queue": target.queue},
+    )
+    return document
+
+
+def _changeable(session: Session, *, actor: Actor, document_id: uuid.UUID) -> Document:
+    document = get_document(session, actor=actor, document_id=document_id, for_update=True)
+    if document.status not in {s.value for s in QUEUED_STATES}:
+        raise QueueError(f"the document is {document.status}, not in a queue")
+    if _leased_by_other(document, actor, utcnow()):
+        raise LeaseConflictError(f"{document.claimed_by_name} is working on this document")
+    return document
+
+
+def _label(
+    session: Session, *, document: Document, actor: Actor, case_type: str, source: str
+) -> None:
+    existing = session.scalar(
+        select(LabelledExample).where(LabelledExample.document_id == document.id)
+    )
+    if existing is None:
+        existing = LabelledExample(tenant_id=document.tenant_id, document_id=document.id)
+        session.add(existing)
+    elif source == "completed" and existing.source == "correction":
+        return  # completing after a correction confirms it; keep the correction's record
+    existing.case_type = case_type
+    if existing.predicted_case_type is None:
+        existing.predicted_case_type = document.case_type
+    existing.source = source
+    existing.actor_kind = actor.kind.value
+    existing.actor_id = actor.id
+    existing.actor_name = actor.name
+    existing.created_at = utcnow()
+
+
+__all__ = [
+    "REVIEW_QUEUE",
+    "DocumentNotFoundError",
+    "LeaseConflictError",
+    "QueueError",
+    "QueueSummary",
+    "UnknownQueueError",
+    "claim_next",
+    "complete",
+    "correct",
+    "move",
+    "queue_names",
+    "release",
+    "renew_lease",
+    "summarize_queues",
+]
