@@ -87,6 +87,7 @@ def main() -> int:
     parser.add_argument("--documents", type=int, default=500)
     parser.add_argument("--model", default=str(ROOT / "models" / "multilingual-e5-small"))
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--server-log", type=Path, help="write the service's log here (INFO)")
     args = parser.parse_args()
 
     documents = _documents(args.documents)
@@ -95,7 +96,7 @@ def main() -> int:
         env = dict(
             os.environ,
             TRIAGE_DATA_DIR=tmp,
-            TRIAGE_LOG_LEVEL="WARNING",
+            TRIAGE_LOG_LEVEL="INFO" if args.server_log else "WARNING",
             TRIAGE_EMBEDDING_MODEL=args.model,
             TRIAGE_WORKER_POLL_SECONDS="0.05",
         )
@@ -111,11 +112,12 @@ def main() -> int:
             text=True,
         ).stdout.strip()
         port = _free_port()
+        log = args.server_log.open("w") if args.server_log else subprocess.DEVNULL
         server = subprocess.Popen(
             [*TRIAGE, "serve", "--port", str(port)],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
         headers = {"Authorization": f"Bearer {key}"}
@@ -150,7 +152,8 @@ def main() -> int:
                         )
                         if pending == 0:
                             break
-                        time.sleep(0.05)
+                        # Polled slowly: the requests themselves would take CPU from the worker.
+                        time.sleep(0.5)
                     elapsed = time.perf_counter() - started
                     statuses = {
                         status: client.get(

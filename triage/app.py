@@ -29,10 +29,9 @@ class EmbeddedWorker:
         )
 
     def start(self) -> None:
-        # Load the model and open the vector store before taking work: a model that does
-        # not match the stored vectors stops the start with a clear error, and the first
-        # documents do not wait for the model.
-        self._services.vector_store()
+        # A model that does not match the stored vectors stops the start with a clear
+        # error, and the first documents do not wait for the model.
+        self._services.warm_up()
         self._thread.start()
 
     def stop(self) -> None:

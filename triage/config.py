@@ -51,7 +51,17 @@ class Settings(BaseSettings):
         description="A sentence-transformers model folder or name (loaded offline).",
     )
     embedding_threads: int | None = Field(default=None, gt=0)
-    worker_batch_size: int = Field(default=32, gt=0, le=256)
+    worker_batch_size: int = Field(
+        default=128,
+        gt=0,
+        le=1024,
+        description="Jobs a worker takes at once; their texts are embedded in one call.",
+    )
+    worker_gather_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long a worker waits for a fuller batch while uploads keep arriving.",
+    )
     qdrant_url: str | None = Field(default=None, description="A Qdrant server; else embedded.")
     qdrant_api_key: str | None = None
     vector_store: Literal["edge", "qdrant-local"] = Field(

@@ -10,6 +10,7 @@ one at a time; a step that fails for one document stops only that document.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ class DocumentContext:
     filename: str
     media_type: str
     received_at: datetime
+    sha256: str = ""
     original: bytes = b""
     parsed: ParsedDocument | None = None
     vector: NDArray[np.float32] | None = None
@@ -111,11 +113,15 @@ class Pipeline:
         self.steps = list(steps)
 
     def run(self, batch: Sequence[DocumentContext]) -> None:
+        timings: list[str] = []
         for step in self.steps:
             active = [ctx for ctx in batch if ctx.verdict is None]
             if not active:
-                return
+                break
+            started = time.perf_counter()
             step.run(active)
+            timings.append(f"{step.name} {time.perf_counter() - started:.2f} s")
+        log.info("batch of %d: %s", len(batch), ", ".join(timings))
         for ctx in batch:
             if ctx.verdict is None:
                 ctx.verdict = _route_verdict(ctx.route)

@@ -59,9 +59,16 @@ class Services:
             max_attempts=self.settings.job_max_attempts,
             poll_seconds=self.settings.worker_poll_seconds,
             batch_size=self.settings.worker_batch_size,
+            gather_seconds=self.settings.worker_gather_seconds,
         )
         worker.wake = self.wake_workers
         return worker
+
+    def warm_up(self) -> None:
+        """Loads the model, checks the vector store and builds the default classifier:
+        start-up work that would otherwise delay the first documents."""
+        self.vector_store()
+        self.classifiers.classifier_for(self.classifiers.default_taxonomy)
 
     def close(self) -> None:
         store = self.vector_store.loaded

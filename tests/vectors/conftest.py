@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from triage.vectors import QdrantClientStore, QdrantEdgeStore, VectorPoint, VectorStore
+from triage.vectors import (
+    QdrantClientStore,
+    QdrantEdgeStore,
+    VectorLike,
+    VectorPoint,
+    VectorStore,
+)
 
 DIM = 8
 MODEL = "intfloat/multilingual-e5-small"
@@ -66,7 +72,7 @@ def random_vectors(count: int, seed: int = 0) -> NDArray[np.float32]:
 
 def point(
     tenant: uuid.UUID,
-    vector: NDArray[np.float32] | list[float],
+    vector: VectorLike,
     point_id: uuid.UUID | None = None,
     **payload: str | int | float | bool | None,
 ) -> VectorPoint:

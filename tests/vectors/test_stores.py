@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from tests.vectors.conftest import DIM, MODEL, OpenStore, point, random_vectors,
 from triage.vectors import (
     REINDEX_COMMAND,
     ModelMismatchError,
+    QdrantEdgeStore,
     TenantConflictError,
     VectorPoint,
     VectorStore,
@@ -69,7 +71,8 @@ def test_other_tenant_cannot_overwrite_a_point(store: VectorStore) -> None:
         store.upsert([point(TENANT_B, unit(0.0, 1.0), point_id=original.id, kind="b")])
 
     [hit] = store.search(tenant_id=TENANT_A, vector=unit(1.0))
-    assert (hit.id, hit.payload, hit.score) == (original.id, {"kind": "a"}, pytest.approx(1.0))
+    assert (hit.id, hit.payload) == (original.id, {"kind": "a"})
+    assert hit.score == pytest.approx(1.0)
     assert store.count(tenant_id=TENANT_B) == 0
 
 
@@ -108,7 +111,8 @@ def test_upsert_is_idempotent_and_overwrites(store: VectorStore) -> None:
         ]
     )
     [hit] = store.search(tenant_id=TENANT_A, vector=unit(0.0, 1.0))
-    assert (hit.id, hit.payload, hit.score) == (doc, {"status": "done"}, pytest.approx(1.0))
+    assert (hit.id, hit.payload) == (doc, {"status": "done"})
+    assert hit.score == pytest.approx(1.0)
 
 
 def test_delete_removes_only_the_given_ids(store: VectorStore) -> None:
@@ -250,3 +254,16 @@ def test_data_calls_need_ensure_collection(open_store: OpenStore) -> None:
         store.upsert([point(TENANT_A, unit(1.0))])
     with pytest.raises(RuntimeError, match="ensure_collection"):
         store.search(tenant_id=TENANT_A, vector=unit(1.0))
+
+
+def test_edge_folder_is_refused_while_open(tmp_path: Path) -> None:
+    first = QdrantEdgeStore(path=tmp_path)
+    first.ensure_collection(model_name=MODEL, dimension=DIM)
+    try:
+        with pytest.raises(RuntimeError, match="another process"):
+            QdrantEdgeStore(path=tmp_path)
+    finally:
+        first.close()
+    reopened = QdrantEdgeStore(path=tmp_path)  # the lock went with close()
+    assert reopened.stored_model() == (MODEL, DIM)
+    reopened.close()

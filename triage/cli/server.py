@@ -107,7 +107,7 @@ def worker(
 def _open_vectors_or_exit(services: Services) -> None:
     """Loads the model and checks the vector store before any work is taken."""
     try:
-        services.vector_store()
+        services.warm_up()
     except ModelMismatchError as exc:
         services.close()
         Console(stderr=True).print(f"[red]error:[/red] {exc}")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import IntEnum
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage.db.models import Job, JobStatus
@@ -74,44 +74,73 @@ def enqueue(
 
 
 def claim_next(
-    factory: sessionmaker[Session], *, worker_id: str, lease_seconds: int, max_candidates: int = 5
+    factory: sessionmaker[Session], *, worker_id: str, lease_seconds: int
 ) -> ClaimedJob | None:
-    now = utcnow()
-    claimable = or_(
+    claimed = claim_batch(factory, worker_id=worker_id, lease_seconds=lease_seconds, limit=1)
+    return claimed[0] if claimed else None
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return or_(
         (Job.status == JobStatus.QUEUED) & (Job.available_at <= now),
         (Job.status == JobStatus.RUNNING) & (Job.lease_expires_at < now),
     )
+
+
+def ready_count(factory: sessionmaker[Session], *, limit: int) -> int:
+    """How many jobs could be claimed now (counted up to ``limit``)."""
+    with factory() as session:
+        ids = select(Job.id).where(_claimable(utcnow())).limit(limit).subquery()
+        return session.scalar(select(func.count()).select_from(ids)) or 0
+
+
+def claim_batch(
+    factory: sessionmaker[Session], *, worker_id: str, lease_seconds: int, limit: int
+) -> list[ClaimedJob]:
+    """Leases up to ``limit`` waiting jobs, highest priority first, in one transaction.
+
+    On PostgreSQL the candidates are locked with SKIP LOCKED, so concurrent workers take
+    different jobs; on SQLite the transaction holds the write lock (BEGIN IMMEDIATE). The
+    update re-checks that each job is still claimable, so a job is never leased twice.
+    """
+    now = utcnow()
+    claimable = _claimable(now)
     with transaction(factory) as session:
         candidates = session.scalars(
             select(Job.id)
             .where(claimable)
             .order_by(Job.priority.desc(), Job.id)
-            .limit(max_candidates)
+            .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
-        for job_id in candidates:
-            claimed = session.execute(
-                update(Job)
-                .where(Job.id == job_id, claimable)
-                .values(
-                    status=JobStatus.RUNNING,
-                    lease_owner=worker_id,
-                    lease_expires_at=now + timedelta(seconds=lease_seconds),
-                    attempts=Job.attempts + 1,
-                    updated_at=now,
-                )
-                .returning(Job.id, Job.tenant_id, Job.document_id, Job.kind, Job.attempts)
-            ).first()
-            if claimed is not None:
-                return ClaimedJob(
-                    id=claimed.id,
-                    tenant_id=claimed.tenant_id,
-                    document_id=claimed.document_id,
-                    kind=claimed.kind,
-                    attempts=claimed.attempts,
-                    lease_owner=worker_id,
-                )
-    return None
+        if not candidates:
+            return []
+        rows = session.execute(
+            update(Job)
+            .where(Job.id.in_(candidates), claimable)
+            .values(
+                status=JobStatus.RUNNING,
+                lease_owner=worker_id,
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
+                attempts=Job.attempts + 1,
+                updated_at=now,
+            )
+            .returning(Job.id, Job.tenant_id, Job.document_id, Job.kind, Job.attempts)
+        ).all()
+    return sorted(
+        (
+            ClaimedJob(
+                id=row.id,
+                tenant_id=row.tenant_id,
+                document_id=row.document_id,
+                kind=row.kind,
+                attempts=row.attempts,
+                lease_owner=worker_id,
+            )
+            for row in rows
+        ),
+        key=lambda job: job.id,
+    )
 
 
 def finish(session: Session, *, job: ClaimedJob) -> bool:
@@ -145,11 +174,3 @@ def retry_or_fail(
         )
     )
     return retry
-
-
-def pending_count(session: Session) -> int:
-    return len(
-        session.scalars(
-            select(Job.id).where(Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
-        ).all()
-    )

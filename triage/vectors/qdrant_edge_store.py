@@ -10,10 +10,12 @@ after a crash, a backup restore or a copied folder, which a sidecar file could.
 Edge 0.9 is beta; what this module relies on and works around:
 
 * Edge builds no index in the background. New points are searched exactly (brute force,
-  narrowed by the tenant's payload index) until ``optimize()`` builds the HNSW graphs.
-* ``optimize()`` holds the GIL for its whole run (minutes for 100k points on 2 cores), which
-  pauses every thread of the process, so it is never triggered implicitly here; the
-  re-index command or a maintenance job calls it.
+  narrowed by the tenant's payload index) until ``optimize()`` builds the HNSW graphs. Even
+  then a tenant gets a graph only once its vectors outgrow the full-scan threshold (10 MB,
+  some 6,500 vectors of 384 dimensions); smaller tenants are always searched exactly.
+* ``optimize()`` holds the GIL for its whole run (about a minute for 100k points on 2
+  cores), which pauses every thread of the process, so it is never triggered implicitly
+  here; the re-index command or a maintenance job calls it.
 * The binding raises plain ``Exception`` for everything, including "folder already opened
   by another shard" (the WAL lock, which also guards against two processes).
 * ``retrieve`` needs ``with_vector`` positionally, though the stub declares a default.
@@ -73,7 +75,13 @@ class QdrantEdgeStore:
         self._closed = False
         self._shard: qe.EdgeShard | None = None
         if (self._shard_dir / _CONFIG_FILE).exists():
-            self._shard = qe.EdgeShard.load(str(self._shard_dir))
+            try:
+                self._shard = qe.EdgeShard.load(str(self._shard_dir))
+            except Exception as exc:  # the binding raises nothing more specific
+                raise RuntimeError(
+                    f"cannot open the Qdrant Edge vector store in {self._shard_dir}; if the "
+                    f"error mentions the WAL, another process (or store) has it open: {exc}"
+                ) from exc
 
     # -- shard lifecycle ------------------------------------------------------------------
 
