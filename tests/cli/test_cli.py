@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,30 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.cli.conftest import TRIAGE, run_triage
 from tests.fixtures.documents import GERMAN_LETTER, pdf_with_text, random_bytes, truncated_pdf
-
-TRIAGE = [sys.executable, "-m", "triage.cli"]
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        TRIAGE_DATA_DIR=str(tmp_path / "data"),
-        TRIAGE_DATABASE_URL=database_url,
-        TRIAGE_WORKER_POLL_SECONDS="0.2",
-        COLUMNS="200",
-    )
-    return env
 
 
 def triage(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [*TRIAGE, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"triage {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
+    return run_triage(env, *args, check=check)
 
 
 def _free_port() -> int:

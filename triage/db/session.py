@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+WRITE_OPTION = "triage_write_transaction"
+
 
 def _prepare_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
@@ -29,8 +31,10 @@ def _prepare_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # A deferred transaction that reads first and writes later fails with
         # SQLITE_BUSY when another writer committed in between (no retry is possible);
-        # taking the write lock up front makes concurrent writers queue instead.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # so write transactions (transaction() below) take the write lock up front and
+        # queue. Read-only sessions stay deferred: in WAL mode they never block anyone.
+        mode = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if mode else "BEGIN")
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
@@ -54,4 +58,5 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on error."""
     with factory() as session, session.begin():
+        session.connection(execution_options={WRITE_OPTION: True})
         yield session

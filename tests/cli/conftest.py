@@ -1,0 +1,36 @@
+"""The command line's environment: its own data folder and database per test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TRIAGE = [sys.executable, "-m", "triage.cli"]
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        TRIAGE_DATA_DIR=str(tmp_path / "data"),
+        TRIAGE_DATABASE_URL=database_url,
+        TRIAGE_WORKER_POLL_SECONDS="0.2",
+        TRIAGE_WORKER_GATHER_SECONDS="0",
+        COLUMNS="200",
+    )
+    return env
+
+
+def run_triage(
+    env: dict[str, str], *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [*TRIAGE, *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"triage {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
