@@ -39,7 +39,8 @@ class Settings(BaseSettings):
         default=True, description="Run the worker as a thread inside the API process."
     )
     worker_poll_seconds: float = Field(default=1.0, gt=0)
-    job_lease_seconds: int = Field(default=300, gt=0)
+    # A batch of 256 long letters (8 windows each) takes minutes on 2 cores.
+    job_lease_seconds: int = Field(default=900, gt=0)
     job_max_attempts: int = Field(default=3, gt=0)
 
     ocr_enabled: bool = True
@@ -52,7 +53,7 @@ class Settings(BaseSettings):
     )
     embedding_threads: int | None = Field(default=None, gt=0)
     worker_batch_size: int = Field(
-        default=128,
+        default=256,
         gt=0,
         le=1024,
         description="Jobs a worker takes at once; their texts are embedded in one call.",

@@ -31,6 +31,8 @@ from triage.worker import DocumentProcessor, Worker
 
 log = logging.getLogger(__name__)
 
+WARM_UP_LETTER = "Sehr geehrte Damen und Herren, bitte senden Sie mir den Bescheid zu."
+
 
 @dataclass
 class Services:
@@ -69,6 +71,8 @@ class Services:
         start-up work that would otherwise delay the first documents."""
         self.vector_store()
         self.classifiers.classifier_for(self.classifiers.default_taxonomy)
+        # The first parse loads the language identifier's model: do it now, not with mail.
+        self.registry.parse(WARM_UP_LETTER.encode(), media_type="text/plain")
 
     def close(self) -> None:
         store = self.vector_store.loaded

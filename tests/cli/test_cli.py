@@ -192,3 +192,47 @@ def test_serve_demo_prints_the_urls_and_the_key_only_when_created(
     second = _serve_until_healthy(cli_env, tmp_path / "second.log", "--demo")
     assert "exists" in second
     assert not any(line.startswith("ptk_") for line in second.splitlines())
+
+
+def test_separate_worker_process_does_the_work(cli_env: dict[str, str], tmp_path: Path) -> None:
+    """Production shape: the API without its embedded worker, plus `triage worker`."""
+    env = {**cli_env, "TRIAGE_EMBEDDED_WORKER": "false"}
+    triage(env, "tenants", "create", "musterstadt")
+    key = triage(env, "keys", "create", "--tenant", "musterstadt", "--role", "admin").stdout
+    headers = {"Authorization": f"Bearer {key.strip()}"}
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with (tmp_path / "api.log").open("w") as api_log, (tmp_path / "worker.log").open("w") as log:
+        api = subprocess.Popen(
+            [*TRIAGE, "serve", "--port", str(port)], env=env, stdout=api_log, stderr=api_log
+        )
+        worker = subprocess.Popen([*TRIAGE, "worker"], env=env, stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).is_success:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            response = httpx.post(
+                f"{base}/api/v1/documents",
+                headers=headers,
+                files=[("files", ("brief.pdf", pdf_with_text(GERMAN_LETTER), "application/pdf"))],
+            )
+            document_id = response.json()["documents"][0]["id"]
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                detail = httpx.get(f"{base}/api/v1/documents/{document_id}", headers=headers)
+                if detail.json()["status"] not in ("received", "processing"):
+                    break
+                time.sleep(0.3)
+            assert detail.json()["status"] == "routed", (tmp_path / "worker.log").read_text()
+            assert detail.json()["case_type"] == "wohngeld"
+            # The worker's own health check, as docker-compose runs it.
+            assert triage(env, "worker", "--check", check=False).returncode == 0
+        finally:
+            worker.terminate()
+            api.terminate()
+            assert worker.wait(timeout=30) == 0
+            api.wait(timeout=30)

@@ -6,11 +6,11 @@ import uuid
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
 from triage.actors import Actor, ActorKind
+from triage.cli.output import console, err, fail
 from triage.config import Settings
 from triage.db.models import Document, DocumentStatus, Role
 from triage.db.session import transaction
@@ -26,8 +26,6 @@ from triage.tenants import (
     revoke_api_key,
 )
 
-console = Console()
-err = Console(stderr=True)
 tenants_app = typer.Typer(help="Municipalities sharing this installation.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for machines (intake, integrations).", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -37,11 +35,6 @@ CLI_ACTOR = Actor(kind=ActorKind.SYSTEM, id="cli", name="command line", tenant_i
 
 def _services() -> Services:
     return build_services(Settings())
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(2)
 
 
 @tenants_app.command("create")
@@ -55,7 +48,7 @@ def tenants_create(
             tenant = create_tenant(session, name=name, display_name=display_name)
             console.print(f"created tenant {tenant.name} ({tenant.id})")
     except TenantError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
 
 @tenants_app.command("list")
@@ -83,7 +76,7 @@ def keys_create(
             record = require_tenant(session, name=tenant)
             key = create_api_key(session, tenant=record, role=role, name=name)
     except TenantError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     err.print(f"created {role.value} key {key.record.id} for tenant {tenant}; store it now:")
     print(key.plaintext)
 
@@ -104,7 +97,7 @@ def keys_list(tenant: Annotated[str, typer.Option(help="Tenant name.")]) -> None
                     "yes" if k.revoked_at else "",
                 )
     except TenantError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     console.print(table)
 
 
@@ -118,7 +111,7 @@ def keys_revoke(
         with transaction(services.session_factory) as session:
             revoke_api_key(session, tenant=require_tenant(session, name=tenant), key_id=key_id)
     except TenantError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     console.print(f"revoked {key_id}")
 
 
@@ -129,7 +122,7 @@ def reprocess(
 ) -> None:
     """Send documents through the pipeline again (the worker picks them up)."""
     if not ids and not failed:
-        raise _fail("name document ids or use --failed")
+        raise fail("name document ids or use --failed")
     services = _services()
     with transaction(services.session_factory) as session:
         query = select(Document)
@@ -141,11 +134,11 @@ def reprocess(
             try:
                 query = query.where(Document.tenant_id == require_tenant(session, name=tenant).id)
             except TenantError as exc:
-                raise _fail(str(exc)) from exc
+                raise fail(str(exc)) from exc
         documents = list(session.scalars(query))
         missing = set(ids or []) - {d.id for d in documents}
         if missing:
-            raise _fail("unknown document ids: " + ", ".join(sorted(map(str, missing))))
+            raise fail("unknown document ids: " + ", ".join(sorted(map(str, missing))))
         for document in documents:
             request_reprocessing(session, actor=CLI_ACTOR, document=document)
     console.print(f"queued {len(documents)} document(s) for processing")

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from triage.cli.output import console, fail
 from triage.config import Settings
 from triage.db.session import transaction
 from triage.indexing import reindex_vectors
@@ -17,17 +17,10 @@ from triage.taxonomy import Taxonomy, TaxonomyError
 from triage.taxonomy.store import has_own_taxonomy, store_tenant_taxonomy
 from triage.tenants import TenantError, require_tenant
 
-console = Console()
-err = Console(stderr=True)
 taxonomy_app = typer.Typer(
     help="Case types: the default and each tenant's own.", no_args_is_help=True
 )
 vectors_app = typer.Typer(help="The vector index of document embeddings.", no_args_is_help=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(2)
 
 
 @taxonomy_app.command("load")
@@ -39,7 +32,7 @@ def taxonomy_load(
     try:
         taxonomy = Taxonomy.load(file)
     except TaxonomyError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     services = build_services(Settings())
     try:
         with transaction(services.session_factory) as session:
@@ -48,7 +41,7 @@ def taxonomy_load(
                 session, tenant_id=record.id, taxonomy=taxonomy, source=str(file.resolve())
             )
     except TenantError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     finally:
         services.close()
     console.print(
@@ -73,7 +66,7 @@ def taxonomy_show(
                 own = has_own_taxonomy(session, tenant_id=record.id)
                 origin = "its own" if own else "default"
     except TenantError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     finally:
         services.close()
     table = Table(
