@@ -25,8 +25,7 @@ from triage.db.models import Document, DocumentStatus
 from triage.db.types import utcnow
 from triage.logs import correlation
 from triage.parsing import ParsedDocument
-from triage.queues.service import REVIEW_QUEUE
-from triage.routing.router import RouteDecision
+from triage.routing.router import REVIEW_QUEUE, RouteDecision
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from triage.documents.service import record_event
 from triage.jobs.queue import ClaimedJob, JobKind, claim_batch, finish, ready_count, retry_or_fail
 from triage.logs import correlation
 from triage.pipeline import DocumentContext, Pipeline, apply_results
-from triage.queues.service import REVIEW_QUEUE
+from triage.routing.router import REVIEW_QUEUE
 from triage.storage import BlobStore
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,6 @@ from triage.db.models import Document, Role
 from triage.db.session import transaction
 from triage.documents.service import DocumentNotFoundError
 from triage.queues import service as queues
-from triage.routing.router import due_date, sla_priority
 from triage.taxonomy import Taxonomy
 
 router = APIRouter(tags=["queues"])
@@ -157,20 +156,9 @@ def correct(
     document_id: uuid.UUID, body: CorrectRequest, actor: CaseworkerDep, services: ServicesDep
 ) -> DocumentRead:
     taxonomy = _taxonomy(services, actor)
-
-    def action(session: Session) -> Document:
-        case_type = taxonomy.get(body.case_type) if body.case_type in taxonomy.keys else None
-        document = queues.correct(
-            session,
-            actor=actor,
-            document_id=document_id,
-            case_type=body.case_type,
-            taxonomy=taxonomy,
-            priority=sla_priority(case_type) if case_type else None,
-            due_at=None,
-        )
-        if case_type is not None:
-            document.due_at = due_date(case_type, document.received_at)
-        return document
-
-    return _act(services, action)
+    return _act(
+        services,
+        lambda s: queues.correct(
+            s, actor=actor, document_id=document_id, case_type=body.case_type, taxonomy=taxonomy
+        ),
+    )

@@ -25,9 +25,9 @@ from triage.documents.service import (
     record_event,
     visible_documents,
 )
+from triage.routing.router import REVIEW_QUEUE, due_date, sla_priority
 from triage.taxonomy import Taxonomy
 
-REVIEW_QUEUE = "review"
 QUEUED_STATES = (DocumentStatus.ROUTED, DocumentStatus.NEEDS_REVIEW, DocumentStatus.FAILED)
 
 
@@ -254,8 +254,6 @@ def correct(
     document_id: uuid.UUID,
     case_type: str,
     taxonomy: Taxonomy,
-    priority: int | None,
-    due_at: datetime | None,
 ) -> Document:
     """Sets the case type a person decided on, re-routes, and keeps it as training data."""
     try:
@@ -277,8 +275,8 @@ def correct(
     document.stage = None
     document.error = None
     document.review_reason = None
-    document.priority = priority
-    document.due_at = due_at
+    document.priority = sla_priority(target)
+    document.due_at = due_date(target, document.received_at)
     document.routed_at = utcnow()
     _clear_lease(document)
     record_event(

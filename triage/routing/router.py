@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 
 from triage.classify.base import Prediction
 from triage.db.models import DocumentStatus
-from triage.queues.service import REVIEW_QUEUE
 from triage.taxonomy import CaseType, Taxonomy
 
 MAX_SLA_DAYS = 365
+# Where documents wait for a person: below the threshold, needing OCR, or failed.
+REVIEW_QUEUE = "review"
 
 
 @dataclass(frozen=True)
