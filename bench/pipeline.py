@@ -19,10 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,15 +26,9 @@ from pathlib import Path
 
 import httpx
 import psutil
+from _harness import running_service, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
-TRIAGE = [sys.executable, "-m", "triage.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _documents(count: int) -> list[tuple[str, bytes, str]]:
@@ -92,89 +82,58 @@ def main() -> int:
 
     documents = _documents(args.documents)
     pdfs = sum(media == "application/pdf" for _, _, media in documents)
-    with tempfile.TemporaryDirectory(prefix="triage-bench-") as tmp:
-        env = dict(
-            os.environ,
-            TRIAGE_DATA_DIR=tmp,
-            TRIAGE_LOG_LEVEL="INFO" if args.server_log else "WARNING",
-            TRIAGE_EMBEDDING_MODEL=args.model,
-            TRIAGE_WORKER_POLL_SECONDS="0.05",
-        )
-        env.pop("TRIAGE_DATABASE_URL", None)
-        subprocess.run(
-            [*TRIAGE, "tenants", "create", "bench"], env=env, check=True, capture_output=True
-        )
-        key = subprocess.run(
-            [*TRIAGE, "keys", "create", "--tenant", "bench", "--role", "admin"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        port = _free_port()
-        log = args.server_log.open("w") if args.server_log else subprocess.DEVNULL
-        server = subprocess.Popen(
-            [*TRIAGE, "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        headers = {"Authorization": f"Bearer {key}"}
-        try:
-            with PeakMemory(server.pid) as memory:
-                for _ in range(600):
-                    try:
-                        if httpx.get(f"{base}/healthz").status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        time.sleep(0.1)
-                idle_rss = psutil.Process(server.pid).memory_info().rss
-                with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+    env = {
+        "TRIAGE_LOG_LEVEL": "INFO" if args.server_log else "WARNING",
+        "TRIAGE_EMBEDDING_MODEL": args.model,
+        "TRIAGE_WORKER_POLL_SECONDS": "0.05",
+    }
+    log = args.server_log.open("w") if args.server_log else None
+    with (
+        running_service(role="admin", env=env, log=log) as service,
+        PeakMemory(service.process.pid) as memory,
+    ):
+        wait_until_healthy(service.base)
+        idle_rss = psutil.Process(service.process.pid).memory_info().rss
+        with httpx.Client(base_url=service.base, headers=service.headers, timeout=120) as client:
 
-                    def upload(item: tuple[str, bytes, str]) -> None:
-                        name, data, media = item
-                        response = client.post(
-                            "/api/v1/documents", files=[("files", (name, data, media))]
-                        )
-                        assert response.status_code == 202, response.text
+            def upload(item: tuple[str, bytes, str]) -> None:
+                name, data, media = item
+                response = client.post("/api/v1/documents", files=[("files", (name, data, media))])
+                assert response.status_code == 202, response.text
 
-                    started = time.perf_counter()
-                    with ThreadPoolExecutor(4) as pool:
-                        list(pool.map(upload, documents))
-                    uploaded = time.perf_counter() - started
-                    while True:
-                        pending = sum(
-                            client.get(
-                                "/api/v1/documents", params={"status": status, "limit": 1}
-                            ).json()["total"]
-                            for status in ("received", "processing")
-                        )
-                        if pending == 0:
-                            break
-                        # Polled slowly: the requests themselves would take CPU from the worker.
-                        time.sleep(0.5)
-                    elapsed = time.perf_counter() - started
-                    statuses = {
-                        status: client.get(
-                            "/api/v1/documents", params={"status": status, "limit": 1}
-                        ).json()["total"]
-                        for status in ("routed", "needs_review", "failed")
-                    }
-                    texts = []
-                    offset = 0
-                    while True:
-                        page = client.get(
-                            "/api/v1/documents", params={"limit": 500, "offset": offset}
-                        ).json()
-                        for item in page["items"]:
-                            texts.append(client.get(f"/api/v1/documents/{item['id']}/text").text)
-                        offset += len(page["items"])
-                        if offset >= page["total"] or not page["items"]:
-                            break
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+            started = time.perf_counter()
+            with ThreadPoolExecutor(4) as pool:
+                list(pool.map(upload, documents))
+            uploaded = time.perf_counter() - started
+            while True:
+                pending = sum(
+                    client.get("/api/v1/documents", params={"status": status, "limit": 1}).json()[
+                        "total"
+                    ]
+                    for status in ("received", "processing")
+                )
+                if pending == 0:
+                    break
+                # Polled slowly: the requests themselves would take CPU from the worker.
+                time.sleep(0.5)
+            elapsed = time.perf_counter() - started
+            statuses = {
+                status: client.get(
+                    "/api/v1/documents", params={"status": status, "limit": 1}
+                ).json()["total"]
+                for status in ("routed", "needs_review", "failed")
+            }
+            texts = []
+            offset = 0
+            while True:
+                page = client.get(
+                    "/api/v1/documents", params={"limit": 500, "offset": offset}
+                ).json()
+                for item in page["items"]:
+                    texts.append(client.get(f"/api/v1/documents/{item['id']}/text").text)
+                offset += len(page["items"])
+                if offset >= page["total"] or not page["items"]:
+                    break
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer

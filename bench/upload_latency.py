@@ -12,12 +12,8 @@ usage: .venv/bin/python bench/upload_latency.py [--uploads 200] [--concurrency 2
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,13 +23,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _harness import running_service, wait_until_healthy  # noqa: E402
+
 from tests.fixtures.documents import GERMAN_LETTER, pdf_with_text  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -69,60 +61,29 @@ def main() -> int:
         for i in range(args.uploads)
     ]
     size_kb = statistics.mean(len(p) for p in letters) / 1024
-    with tempfile.TemporaryDirectory(prefix="triage-bench-") as tmp:
-        env = dict(os.environ, TRIAGE_DATA_DIR=tmp, TRIAGE_LOG_LEVEL="WARNING")
-        env.pop("TRIAGE_DATABASE_URL", None)
-        cli = [sys.executable, "-m", "triage.cli"]
-        subprocess.run(
-            [*cli, "tenants", "create", "bench"], env=env, check=True, capture_output=True
-        )
-        key = subprocess.run(
-            [*cli, "keys", "create", "--tenant", "bench", "--role", "intake"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        port = _free_port()
-        server = subprocess.Popen(
-            [*cli, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{base}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-            headers = {"Authorization": f"Bearer {key}"}
-            limits = httpx.Limits(max_connections=args.concurrency)
-            with httpx.Client(base_url=base, headers=headers, limits=limits, timeout=120) as client:
+    with running_service(role="intake") as service:
+        wait_until_healthy(service.base)
+        limits = httpx.Limits(max_connections=args.concurrency)
+        with httpx.Client(
+            base_url=service.base, headers=service.headers, limits=limits, timeout=120
+        ) as client:
 
-                def health() -> None:
-                    client.get("/healthz").raise_for_status()
+            def health() -> None:
+                client.get("/healthz").raise_for_status()
 
-                def upload(index: int) -> None:
-                    response = client.post(
-                        "/api/v1/documents",
-                        files=[("files", (f"brief{index}.pdf", letters[index], "application/pdf"))],
-                        data={"channel": "post"},
-                    )
-                    assert response.status_code == 202, response.text
+            def upload(index: int) -> None:
+                response = client.post(
+                    "/api/v1/documents",
+                    files=[("files", (f"brief{index}.pdf", letters[index], "application/pdf"))],
+                    data={"channel": "post"},
+                )
+                assert response.status_code == 202, response.text
 
-                with ThreadPoolExecutor(args.concurrency) as pool:
-                    baseline = list(pool.map(lambda _i: _timed(health), range(args.uploads)))
-                    started = time.perf_counter()
-                    uploads = list(
-                        pool.map(lambda i: _timed(lambda: upload(i)), range(args.uploads))
-                    )
-                    wall = time.perf_counter() - started
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+            with ThreadPoolExecutor(args.concurrency) as pool:
+                baseline = list(pool.map(lambda _i: _timed(health), range(args.uploads)))
+                started = time.perf_counter()
+                uploads = list(pool.map(lambda i: _timed(lambda: upload(i)), range(args.uploads)))
+                wall = time.perf_counter() - started
     print(
         f"{args.uploads} uploads of ~{size_kb:.0f} KB PDFs, {args.concurrency} concurrent clients"
     )
