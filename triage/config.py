@@ -97,6 +97,11 @@ class Settings(BaseSettings):
         return self.data_dir / "vectors"
 
     @property
+    def models_dir(self) -> Path:
+        """Trained classifiers, one folder per tenant (``triage.classify.artefact``)."""
+        return self.data_dir / "models"
+
+    @property
     def originals_dir(self) -> Path:
         return self.data_dir / "originals"
 

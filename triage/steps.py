@@ -94,7 +94,8 @@ class ClassifyStep:
         for tenant_id, group in by_tenant.items():
             model = self._model_for(tenant_id)
             vectors = np.stack([ctx.vector for ctx in group if ctx.vector is not None])
-            predictions = model.classifier.classify(vectors)
+            texts = [ctx.parsed.text if ctx.parsed else "" for ctx in group]
+            predictions = model.classifier.classify(vectors, texts)
             for ctx, prediction in zip(group, predictions, strict=True):
                 ctx.prediction = prediction
                 ctx.classifier = model.classifier.name

@@ -13,12 +13,48 @@ ALTERNATIVES = 3
 
 
 @dataclass(frozen=True)
+class Neighbour:
+    """A labelled training document close to the predicted one."""
+
+    reference: str
+    case_type: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a trained model decided as it did: its nearest labelled documents, the words that
+    weighed most for the chosen case type, and whether the document looked unlike anything
+    it was trained on (``novel``; then it goes to review whatever the confidence)."""
+
+    neighbours: list[Neighbour] = field(default_factory=list)
+    words: list[tuple[str, float]] = field(default_factory=list)
+    novel: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "neighbours": [
+                {"reference": n.reference, "case_type": n.case_type, "similarity": n.similarity}
+                for n in self.neighbours
+            ],
+            "words": [{"term": term, "weight": weight} for term, weight in self.words],
+            "novel": self.novel,
+        }
+
+
+@dataclass(frozen=True)
 class Prediction:
-    """The chosen case type, its probability, and the next most likely ones, best first."""
+    """The chosen case type, its probability, and the next most likely ones, best first.
+
+    ``threshold`` is the model's own confidence needed to route this case type
+    automatically (``None``: the configured global threshold applies; ``inf``: never).
+    """
 
     case_type: str
     confidence: float
     alternatives: list[tuple[str, float]] = field(default_factory=list)
+    threshold: float | None = None
+    explanation: Explanation | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.confidence <= 1.0:
@@ -35,7 +71,12 @@ class Classifier(Protocol):
     @property
     def case_types(self) -> list[str]: ...
 
-    def classify(self, vectors: NDArray[np.float32]) -> list[Prediction]: ...
+    def classify(
+        self, vectors: NDArray[np.float32], texts: Sequence[str] | None = None
+    ) -> list[Prediction]:
+        """One prediction per row of ``vectors``; ``texts`` are the same documents' texts,
+        for classifiers that also read words (required by those)."""
+        ...
 
 
 def softmax(scores: NDArray[np.floating[Any]], *, temperature: float) -> NDArray[np.float64]:

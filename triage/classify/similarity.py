@@ -216,7 +216,10 @@ class SimilarityClassifier:
     def probabilities(self, vectors: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
         return softmax(self.scores(vectors), temperature=self.temperature)
 
-    def classify(self, vectors: NDArray[np.floating[Any]]) -> list[Prediction]:
+    def classify(
+        self, vectors: NDArray[np.floating[Any]], texts: Sequence[str] | None = None
+    ) -> list[Prediction]:
+        """``texts`` are not used: this classifier compares vectors only."""
         if len(vectors) == 0:
             return []
         return predictions_from_probabilities(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from triage.cli import admin, evaluate, ingest, models, server
+from triage.cli import admin, evaluate, ingest, models, server, train
 
 app = typer.Typer(
     name="triage",
@@ -17,6 +17,7 @@ ingest.register(app)
 admin.register(app)
 models.register(app)
 evaluate.register(app)
+train.register(app)
 
 
 def main() -> None:

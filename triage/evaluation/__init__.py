@@ -1,5 +1,20 @@
 """Measuring classifiers on labelled letters."""
 
+from triage.evaluation.figures import (
+    OUT_OF_SCOPE,
+    AtThresholds,
+    CoverageCurve,
+    EvaluationRun,
+    FewShotPoint,
+    FewShotScores,
+    ModelFigures,
+    OutOfScope,
+    ReliabilityBin,
+    coverage_at_precision,
+    coverage_precision_curve,
+    model_figures,
+    reliability_bins,
+)
 from triage.evaluation.loo import (
     LetterEvaluation,
     cross_fitted_probabilities,
@@ -17,19 +32,36 @@ from triage.evaluation.metrics import (
     classification_report,
     expected_calibration_error,
 )
+from triage.evaluation.report import print_run, write_html_report, write_json
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "OUT_OF_SCOPE",
+    "AtThresholds",
     "ClassMetrics",
     "ClassificationEvaluator",
     "ClassificationReport",
+    "CoverageCurve",
+    "EvaluationRun",
+    "FewShotPoint",
+    "FewShotScores",
     "LetterEvaluation",
+    "ModelFigures",
+    "OutOfScope",
+    "ReliabilityBin",
     "classification_report",
+    "coverage_at_precision",
+    "coverage_precision_curve",
     "cross_fitted_probabilities",
     "evaluate_letters",
     "evaluate_vectors",
     "expected_calibration_error",
     "leave_one_out",
     "leave_one_out_scores",
+    "model_figures",
+    "print_run",
+    "reliability_bins",
+    "write_html_report",
+    "write_json",
     "zero_shot",
 ]
