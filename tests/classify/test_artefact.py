@@ -91,3 +91,16 @@ def test_unreadable_folders_are_refused_with_the_reason(tmp_path: Path) -> None:
         load_model(folder)
     with pytest.raises(ArtefactError, match="not a model folder"):
         load_model(tmp_path / "missing")
+
+
+def test_auto_routing_follows_the_predictions_own_thresholds() -> None:
+    data = _data()
+    model = train_classifier(data, encoder="e")
+    vectors = np.concatenate([data.vectors, -data.vectors[:3]])  # the last three are novel
+    texts = [*data.texts, "Zauberstab", "Drache", "Einhorn"]
+    predictions = model.classify(vectors, texts)
+    routed = model.auto_routed(vectors, model.probabilities(vectors, texts))
+    expected = [p.threshold is not None and p.confidence >= p.threshold for p in predictions]
+    assert routed.tolist() == expected
+    assert not routed[-3:].any()
+    assert routed[:-3].any()

@@ -110,6 +110,19 @@ class TrainedClassifier:
         views, _ = self._views(vectors, texts)
         return self.calibration.apply(views)
 
+    def auto_routed(
+        self, vectors: NDArray[np.floating[Any]], probabilities: NDArray[np.float64]
+    ) -> NDArray[np.bool_]:
+        """Which rows go to a queue without a person: confident enough for their class by
+        its own threshold, and not novel (the same rule ``classify`` applies)."""
+        best = probabilities.argmax(axis=1)
+        routed = probabilities.max(axis=1) >= self.thresholds[best]
+        _, cosines = self.neighbours.nearest(np.asarray(vectors, dtype=np.float32), k=1)
+        if self.novelty_threshold is not None and cosines.shape[1]:
+            routed &= cosines[:, 0] >= self.novelty_threshold
+        result: NDArray[np.bool_] = routed
+        return result
+
     def classify(
         self, vectors: NDArray[np.floating[Any]], texts: Sequence[str] | None = None
     ) -> list[Prediction]:

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -43,8 +44,6 @@ def _embed(embedder: Embedder, data: LabelledTexts, what: str) -> EmbeddedTexts:
         for start in range(0, len(data), step):
             parts.append(embedder.encode_documents(data.texts[start : start + step]))
             bar.advance(task, min(step, len(data) - start))
-    import numpy as np
-
     vectors = np.concatenate(parts)
     console.print(
         f"embedded {len(data)} {what} texts in {time.perf_counter() - started:.1f} s",

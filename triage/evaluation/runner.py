@@ -65,10 +65,7 @@ def model_on_test(
     elapsed = time.perf_counter() - started
     best = probabilities.argmax(axis=1)
     confidences = probabilities.max(axis=1)
-    _, cosines = model.neighbours.nearest(test.vectors, k=1)
-    routed = confidences >= model.thresholds[best]
-    if model.novelty_threshold is not None and cosines.shape[1]:
-        routed &= cosines[:, 0] >= model.novelty_threshold
+    routed = model.auto_routed(test.vectors, probabilities)
     return model_figures(
         name=f"model {model.version}",
         labels=test.data.labels,
