@@ -22,15 +22,16 @@ def _brute_force(
     target: float,
     strength: float,
 ) -> tuple[list[float], float]:
-    """The definition, one level at a time: per class the lowest of its own confidences (and
-    the pooled threshold) at which ``(hits + m·pooled) / (n + m)`` over rows at or above it
-    reaches ``target``."""
+    """The definition, one level at a time: per class the lowest of the confidences of its
+    right predictions (and the pooled threshold) at which ``(hits + m·pooled) / (n + m)``
+    over rows at or above it reaches ``target``; the pooled threshold is the lowest
+    confidence of a right prediction at which the pooled precision reaches it."""
 
     def pooled(level: float) -> float:
         above = confidences >= level
         return float(correct[above].sum() / above.sum())
 
-    levels = sorted(set(confidences.tolist()))
+    levels = sorted(set(confidences[correct].tolist()))
     pooled_threshold = min((x for x in levels if pooled(x) >= target), default=math.inf)
     thresholds = []
     for c in range(n_classes):
@@ -39,7 +40,7 @@ def _brute_force(
             thresholds.append(pooled_threshold)
             continue
         good = []
-        candidates = set(confidences[mine].tolist())
+        candidates = set(confidences[mine & correct].tolist())
         if math.isfinite(pooled_threshold):
             candidates.add(pooled_threshold)
         for level in sorted(candidates):
@@ -188,3 +189,15 @@ def test_matches_brute_force_on_random_predictions(seed: int, strength: float) -
     thresholds = _choose(confidences, predicted, correct, n_classes, target, strength)
     expected, _ = _brute_force(confidences, predicted, correct, n_classes, target, strength)
     assert thresholds.tolist() == expected
+
+
+def test_wrong_rows_below_every_right_one_do_not_lower_the_threshold() -> None:
+    # 100 right predictions at 0.9-1.0; three wrong ones far below them (stand-ins for
+    # out-of-scope mail) keep the precision above the target at their level, yet routing
+    # from there would only add errors
+    confidences = np.r_[np.linspace(0.9, 1.0, 100), [0.4, 0.5, 0.6]]
+    predicted = np.zeros(103, dtype=np.intp)
+    correct = np.r_[np.ones(100, dtype=bool), np.zeros(3, dtype=bool)]
+    assert correct[confidences >= 0.4].mean() >= TARGET
+    thresholds = _choose(confidences, predicted, correct, n_classes=1)
+    assert thresholds[0] == pytest.approx(0.9)

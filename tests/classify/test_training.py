@@ -11,6 +11,7 @@ from triage.classify.trained import NEIGHBOURS, TrainedClassifier
 from triage.classify.training import (
     TrainingOptions,
     TrainingSet,
+    simulated_out_of_scope,
     stratified_folds,
     train_classifier,
 )
@@ -273,3 +274,67 @@ def test_one_example_per_class_trains_but_never_routes() -> None:
     predictions = model.classify(vectors, texts)
     assert len(predictions) == len(CLASSES)
     assert all(p.threshold == np.inf for p in predictions)
+
+
+def test_simulated_out_of_scope_takes_the_true_class_away() -> None:
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.05, 0.15, 0.8]])
+    targets = np.array([0, 1, 2], dtype=np.intp)
+    nearest_other = np.array([0.5, 0.6, 0.7])
+    unknown = simulated_out_of_scope(probabilities, targets, nearest_other, share=0.5, seed=0)
+    # half of the mix: as many stand-ins as held-out rows
+    assert len(unknown) == 3
+    for confidence, predicted, nearest in zip(
+        unknown.confidences, unknown.predicted, unknown.nearest, strict=True
+    ):
+        row = int(np.flatnonzero(nearest_other == nearest)[0])
+        assert predicted != targets[row]
+        others = np.delete(probabilities[row], targets[row])
+        assert confidence == pytest.approx(others.max() / others.sum())
+    thresholds = np.array([0.9, 0.9, 0.9])
+    assert not unknown.routed(thresholds, gate=0.0).any()
+    assert unknown.routed(np.zeros(3), gate=0.0).all()
+    assert not unknown.routed(np.zeros(3), gate=0.8).any()
+
+
+def test_no_stand_ins_for_two_case_types_or_a_zero_share() -> None:
+    probabilities = np.array([[0.9, 0.1], [0.2, 0.8]])
+    targets = np.array([0, 1], dtype=np.intp)
+    assert len(simulated_out_of_scope(probabilities, targets, np.ones(2), share=0.2, seed=0)) == 0
+    three = np.array([[0.7, 0.2, 0.1]])
+    assert len(simulated_out_of_scope(three, targets[:1], np.ones(1), share=0.0, seed=0)) == 0
+
+
+def test_out_of_scope_share_raises_thresholds_and_sends_stand_ins_to_review(
+    data: TrainingSet,
+) -> None:
+    # a sixth of the labels moved to the next class and noisy vectors: a set on which
+    # confident mistakes are common, so stand-ins for unknown mail matter
+    rng = np.random.default_rng(1)
+    labels = list(data.labels)
+    for i in rng.choice(len(labels), size=len(labels) // 6, replace=False):
+        labels[i] = CLASSES[(CLASSES.index(labels[i]) + 1) % len(CLASSES)]
+    noisy = TrainingSet(
+        texts=data.texts,
+        labels=labels,
+        vectors=normalize_rows(data.vectors + rng.normal(scale=0.5, size=data.vectors.shape)),
+        references=data.references,
+    )
+    careless = train_classifier(
+        noisy, encoder="synthetic-16d", options=TrainingOptions(out_of_scope_share=0.0)
+    )
+    careful = train_classifier(
+        noisy, encoder="synthetic-16d", options=TrainingOptions(out_of_scope_share=0.3)
+    )
+    assert "simulated_out_of_scope" not in careless.card["metrics"]["held_out"]
+    simulated = careful.card["metrics"]["held_out"]["simulated_out_of_scope"]
+    assert simulated["n"] == round(len(noisy) * 0.3 / 0.7)
+    assert simulated["to_review"] >= 0.9
+    assert careful.card["out_of_scope_share"] == 0.3
+    assert np.isfinite(careless.thresholds).all()
+    assert (careful.thresholds >= careless.thresholds).all()
+    assert (careful.thresholds > careless.thresholds).any()
+
+
+def test_out_of_scope_share_must_be_a_share() -> None:
+    with pytest.raises(ValueError, match="out_of_scope_share"):
+        TrainingOptions(out_of_scope_share=1.0)

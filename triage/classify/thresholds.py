@@ -12,6 +12,10 @@ same threshold, with the weight of ``strength`` pseudo-documents:
 ``(hits + m·pooled) / (n + m)``. A class with many held-out predictions gets its own
 threshold; a class with few gets about the pooled one. A class for which no threshold
 reaches the target never routes automatically (``inf``).
+
+Thresholds are only ever placed at the confidence of a prediction that was *right*: a
+lower level would only add wrong rows (stand-ins for out-of-scope mail, say), and
+"precision still reached" would then lower the threshold for nothing gained.
 """
 
 from __future__ import annotations
@@ -64,7 +68,8 @@ def choose_thresholds(
         index = np.searchsorted(ascending, levels, side="left")
         return np.asarray(pooled_precision[::-1][np.minimum(index, len(ascending) - 1)])
 
-    reached = pooled_levels[pooled_precision >= target]
+    right_levels = np.isin(pooled_levels, conf[right])
+    reached = pooled_levels[(pooled_precision >= target) & right_levels]
     pooled_threshold = float(reached.min()) if len(reached) else np.inf
     for c in range(n_classes):
         mask = predicted == c
@@ -72,7 +77,7 @@ def choose_thresholds(
             thresholds[c] = pooled_threshold
             continue
         own, own_right = conf[mask], right[mask]
-        levels = np.unique(own)
+        levels = np.unique(own[own_right])
         if np.isfinite(pooled_threshold):
             # above all of the class's own confidences its estimate is the pooled one
             levels = np.union1d(levels, [pooled_threshold])
