@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -54,22 +54,48 @@ OUT_OF_SCOPE_SHARE = 0.1
 LARGE = 4000
 # From this many examples on, n-grams seen in only one of them are dropped.
 MIN_DF_ROWS = 1000
+DESCRIPTION_REFERENCE = "about:"
 
 
 @dataclass(frozen=True)
 class TrainingSet:
     """Labelled documents: text, case type, embedding vector, and a reference to show
-    as a neighbour (a document id, a file name, a row number)."""
+    as a neighbour (a document id, a file name, a row number).
+
+    Rows flagged in ``descriptions`` describe a case type (its name, description, typical
+    phrases) rather than being a letter: the views learn from them, but calibration,
+    thresholds, the novelty gate and the held-out figures use letters only."""
 
     texts: list[str]
     labels: list[str]
     vectors: NDArray[np.float32]
     references: list[str]
+    descriptions: list[bool] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         sizes = {len(self.texts), len(self.labels), len(self.vectors), len(self.references)}
         if len(sizes) != 1:
             raise ValueError("texts, labels, vectors and references differ in length")
+        if self.descriptions and len(self.descriptions) != len(self.labels):
+            raise ValueError("descriptions must flag every row or none")
+
+    @property
+    def is_description(self) -> NDArray[np.bool_]:
+        if not self.descriptions:
+            return np.zeros(len(self.labels), dtype=bool)
+        return np.array(self.descriptions, dtype=bool)
+
+    def plus_descriptions(
+        self, *, texts: list[str], labels: list[str], vectors: NDArray[np.float32]
+    ) -> TrainingSet:
+        """This set with case-type description rows appended (references ``about:<type>``)."""
+        return TrainingSet(
+            texts=self.texts + texts,
+            labels=self.labels + labels,
+            vectors=np.vstack([self.vectors, np.asarray(vectors, dtype=np.float32)]),
+            references=self.references + [f"{DESCRIPTION_REFERENCE}{label}" for label in labels],
+            descriptions=self.is_description.tolist() + [True] * len(labels),
+        )
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -91,10 +117,13 @@ class TrainingSet:
             labels=[self.labels[i] for i in rows],
             vectors=self.vectors[list(rows)],
             references=[self.references[i] for i in rows],
+            descriptions=[self.descriptions[i] for i in rows] if self.descriptions else [],
         )
 
     def class_counts(self) -> dict[str, int]:
-        keys, counts = np.unique(np.array(self.labels), return_counts=True)
+        """Letters per case type (description rows not counted)."""
+        letters = np.array(self.labels)[~self.is_description]
+        keys, counts = np.unique(letters, return_counts=True)
         return {str(k): int(c) for k, c in zip(keys, counts, strict=True)}
 
 
@@ -158,7 +187,8 @@ def train_classifier(
     nearest_other = np.zeros(len(data), dtype=np.float64)
     # Rows whose class had no example in their training folds (a class with one example)
     # cannot be predicted right by construction; fitting calibration on them would teach
-    # the model to be uniformly unsure, so they are left out of every fit below.
+    # the model to be uniformly unsure, so they are left out of every fit below, as are
+    # description rows (a case type's name is not a letter).
     known = np.zeros(len(data), dtype=bool)
     unit = normalize_rows(data.vectors)
     total = folds + 1
@@ -178,7 +208,7 @@ def train_classifier(
         other_class = targets[held][:, None] != targets[rest][None, :]
         nearest_other[held] = np.where(other_class, similarity, -1.0).max(axis=1)
         del similarity, other_class
-        known[held] = np.isin(targets[held], targets[rest])
+        known[held] = np.isin(targets[held], targets[rest]) & ~data.is_description[held]
     if known.any():
         calibration = fit_calibration([v[known] for v in views], targets[known])
     else:
@@ -235,7 +265,8 @@ def train_classifier(
         "out_of_scope_share": options.out_of_scope_share,
         "metrics": {"held_out": metrics},
         "training": {
-            "examples": len(data),
+            "examples": len(data) - int(data.is_description.sum()),
+            "description_rows": int(data.is_description.sum()),
             "sha256": data.sha256,
             "per_class": data.class_counts(),
             "seconds": round(time.perf_counter() - started, 2),

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from triage.classify.datasets import LabelledTexts
+from triage.classify.descriptions import Descriptions
 from triage.classify.trained import TrainedClassifier
 from triage.classify.training import TrainingOptions, TrainingSet, train_classifier
 from triage.evaluation.figures import (
@@ -104,11 +105,17 @@ def evaluate(
     encoder: str,
     options: TrainingOptions | None = None,
     shots: Sequence[int] = (),
+    descriptions: Descriptions | None = None,
     progress: Progress | None = None,
 ) -> EvaluationRun:
     """Train on ``train`` (or use ``model``), evaluate it and, given ``train``, the peer
-    and the few-shot curve on ``test``."""
+    and the few-shot curve on ``test``. ``descriptions`` join every training set of the
+    model (never the peer's: it stands for the classic method)."""
     say = progress or (lambda message: None)
+
+    def described(data: TrainingSet) -> TrainingSet:
+        return descriptions.add_to(data) if descriptions is not None else data
+
     options = options or TrainingOptions()
     train_seconds = None
     if model is None:
@@ -116,7 +123,7 @@ def evaluate(
             raise ValueError("give training data or a trained model")
         say(f"training on {len(train.data)} examples")
         started = time.perf_counter()
-        model = train_classifier(train.training_set(), encoder=encoder, options=options)
+        model = train_classifier(described(train.training_set()), encoder=encoder, options=options)
         train_seconds = time.perf_counter() - started
     figures = model_on_test(model, test, train_seconds=train_seconds)
     peer = None
@@ -128,7 +135,7 @@ def evaluate(
             say(f"few-shot: {count} examples per class")
             rows = sample_shots(train.data.labels, shots=count, seed=options.seed)
             subset = train.training_set(rows)
-            small = train_classifier(subset, encoder=encoder, options=options)
+            small = train_classifier(described(subset), encoder=encoder, options=options)
             small_peer = peer_on_test(
                 LabelledTexts(
                     texts=subset.texts,
@@ -158,5 +165,7 @@ def evaluate(
         "calibration": model.calibration.to_json(),
         "held_out": model.card.get("metrics", {}).get("held_out"),
         "seed": options.seed,
+        "description_rows": 0 if descriptions is None else len(descriptions),
+        "out_of_scope_share": options.out_of_scope_share,
     }
     return EvaluationRun(model=figures, peer=peer, few_shot=points, settings=settings)
