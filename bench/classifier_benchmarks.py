@@ -30,6 +30,10 @@ SETS = {
 }
 
 
+def _f(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS))
@@ -55,15 +59,15 @@ def main() -> None:
             f"cov@95 {f['coverage_at_95_precision']:.3f} "
             f"(peer {p['coverage_at_95_precision']:.3f}) "
             f"ECE {f['ece']:.3f} (peer {p['ece']:.3f}) acc {f['accuracy']:.3f} "
-            f"train {f['train_seconds']:.0f} s, {f['predictions_per_second']:.0f} pred/s, "
+            f"train {f['train_seconds']:.0f} s + embedding "
+            f"{f['settings']['train_embedding_seconds']:.0f} s, "
+            f"{f['predictions_per_second']:.0f} pred/s, "
             f"run {wall:.0f} s"
         )
+        t = f["at_thresholds"]
+        line += f" | own thresholds: coverage {_f(t['coverage'])}, precision {_f(t['precision'])}"
         if f.get("out_of_scope"):
-            t = f["at_thresholds"]
-            line += (
-                f" | OOS recall {f['out_of_scope']['recall']:.3f}, "
-                f"precision at own thresholds {t['precision']:.3f}, coverage {t['coverage']:.3f}"
-            )
+            line += f", OOS recall {f['out_of_scope']['recall']:.3f}"
         for point in f.get("few_shot", []):
             line += (
                 f" | {point['shots']}-shot {point['model']['macro_f1']:.3f} "

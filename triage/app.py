@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from triage.api import documents, health, queues
+from triage.api import admin, documents, health, queues
 from triage.bootstrap import ensure_bootstrap_admin_key
 from triage.config import Settings
 from triage.services import Services, build_services
@@ -74,4 +74,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(health.router)
     app.include_router(documents.router, prefix="/api/v1")
     app.include_router(queues.router, prefix="/api/v1")
+    app.include_router(admin.router, prefix="/api/v1")
     return app

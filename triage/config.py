@@ -78,6 +78,21 @@ class Settings(BaseSettings):
         default=1800, gt=0, description="How long a caseworker holds a claimed document."
     )
 
+    retrain_interval_hours: float = Field(
+        default=24,
+        ge=0,
+        description="How often the worker checks whether a tenant's classifier should be "
+        "retrained from caseworkers' decisions; 0 turns the scheduled retrain off.",
+    )
+    retrain_min_examples: int = Field(
+        default=20, ge=2, description="Fewest labelled examples a retrain from feedback needs."
+    )
+    retrain_min_new_examples: int = Field(
+        default=20,
+        ge=1,
+        description="Scheduled retrain only after this many new labelled examples.",
+    )
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     demo: bool = Field(default=False, description="Load the demo tenant and letters at start.")
 

@@ -68,6 +68,7 @@ class DocumentContext:
     parsed: ParsedDocument | None = None
     vector: NDArray[np.float32] | None = None
     classifier: str | None = None
+    model_version: str | None = None
     prediction: Prediction | None = None
     route: RouteDecision | None = None
     verdict: Verdict | None = None
@@ -162,6 +163,9 @@ def apply_results(document: Document, ctx: DocumentContext) -> None:
             {"case_type": key, "confidence": value} for key, value in ctx.prediction.alternatives
         ]
         document.classifier = ctx.classifier
+        document.model_version = ctx.model_version
+        explanation = ctx.prediction.explanation
+        document.explanation = explanation.to_json() if explanation is not None else None
     route = ctx.route
     if route is not None:
         document.queue = route.queue

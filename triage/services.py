@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from triage.classify.artefact import ModelRegistry
 from triage.classify.base import Classifier
 from triage.classify.provider import ClassifierProvider, Lazy
+from triage.classify.retrain import RetrainScheduler
 from triage.config import Settings
 from triage.db.migrate import upgrade
 from triage.db.session import create_db_engine, create_session_factory
-from triage.embedding import Embedder
+from triage.embedding import Embedder, resolve_model_name
 from triage.intake.service import IntakeService
 from triage.parsing import ParserRegistry, TesseractOcr, build_default_registry
 from triage.pipeline import Pipeline
@@ -54,6 +56,14 @@ class Services:
             blob_store=self.blob_store,
             pipeline=self.pipeline,
         )
+        # The scheduled retrain from caseworkers' decisions runs in the worker, when idle.
+        retrain = RetrainScheduler.from_settings(
+            self.settings,
+            engine=self.engine,
+            session_factory=self.session_factory,
+            embedder=self.embedder,
+            classifiers=self.classifiers,
+        )
         worker = Worker(
             session_factory=self.session_factory,
             processor=processor,
@@ -62,15 +72,24 @@ class Services:
             poll_seconds=self.settings.worker_poll_seconds,
             batch_size=self.settings.worker_batch_size,
             gather_seconds=self.settings.worker_gather_seconds,
+            idle_tasks=[retrain] if retrain is not None else [],
         )
         worker.wake = self.wake_workers
         return worker
 
     def warm_up(self) -> None:
-        """Loads the model, checks the vector store and builds the default classifier:
-        start-up work that would otherwise delay the first documents."""
+        """Loads the model, checks the vector store, builds the default classifier and
+        loads the tenants' trained models: start-up work that would otherwise delay the
+        first documents."""
         self.vector_store()
         self.classifiers.classifier_for(self.classifiers.default_taxonomy)
+        for status in self.classifiers.reload():
+            log.info(
+                "tenant %s is classified by %s%s",
+                status.tenant,
+                status.classifier,
+                f" ({status.problem})" if status.problem else "",
+            )
         # The first parse loads the language identifier's model: do it now, not with mail.
         self.registry.parse(WARM_UP_LETTER.encode(), media_type="text/plain")
 
@@ -142,6 +161,10 @@ def build_services(
         session_factory=factory,
         embedder=lazy_embedder,
         default_taxonomy=load_taxonomy_setting(settings),
+        models=ModelRegistry(settings.models_dir),
+        # The name alone (read from the model folder's manifest): the API process checks
+        # trained models on reload without loading the embedding model.
+        encoder=embedder.model_name if embedder else resolve_model_name(settings.embedding_model),
         cache=classifier_cache,
     )
     pipeline = Pipeline(

@@ -68,12 +68,17 @@ class EmbedStep:
 
 @dataclass(frozen=True)
 class TenantModel:
+    """What classifies a tenant's documents; ``version`` is the trained model's (``None``:
+    the zero-shot classifier from the case-type descriptions)."""
+
     taxonomy: Taxonomy
     classifier: Classifier
+    version: str | None = None
 
 
 class ClassifyStep:
-    """Classifies with the tenant's classifier and routes by the confidence threshold.
+    """Classifies with the tenant's classifier and routes by the confidence threshold: the
+    trained model's own per-class threshold, or the global one for the zero-shot classifier.
 
     A document below the threshold is not stopped here: it still gets its vector indexed,
     and the pipeline turns its route into the ``needs_review`` verdict at the end."""
@@ -99,6 +104,7 @@ class ClassifyStep:
             for ctx, prediction in zip(group, predictions, strict=True):
                 ctx.prediction = prediction
                 ctx.classifier = model.classifier.name
+                ctx.model_version = model.version
                 ctx.route = route(
                     prediction=prediction,
                     taxonomy=model.taxonomy,

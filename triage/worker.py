@@ -9,13 +9,16 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage.actors import Actor, worker_actor
 from triage.db.models import Document, DocumentStatus
 from triage.db.session import transaction
+from triage.db.types import utcnow
 from triage.documents.service import record_event
 from triage.jobs.queue import ClaimedJob, JobKind, claim_batch, finish, ready_count, retry_or_fail
 from triage.logs import correlation
@@ -31,6 +34,15 @@ FINAL_STATES = {
     DocumentStatus.FAILED,
     DocumentStatus.DONE,
 }
+
+
+class IdleTask(Protocol):
+    """Work the worker does between batches when no job waits (the scheduled retrain)."""
+
+    def run_due(self, now: datetime, *, alive: Callable[[], None]) -> object:
+        """Do whatever is due at ``now``, calling ``alive`` now and then during long work
+        (it touches the worker's heartbeat); return quickly when nothing is due."""
+        ...
 
 
 def new_worker_id() -> str:
@@ -144,7 +156,10 @@ class Worker:
         backoff_seconds: int = 5,
         batch_size: int = 32,
         gather_seconds: float = 0.0,
+        idle_tasks: Sequence[IdleTask] = (),
     ) -> None:
+        """``idle_tasks`` run in this worker's thread when the job queue is empty: never in
+        a request, and never while a batch waits for this worker."""
         self._factory = session_factory
         self._processor = processor
         self.worker_id = worker_id or new_worker_id()
@@ -155,6 +170,7 @@ class Worker:
         self._backoff_seconds = backoff_seconds
         self._batch_size = batch_size
         self._gather_seconds = gather_seconds
+        self._idle_tasks = list(idle_tasks)
         self.wake = threading.Event()
 
     def run_once(self) -> int:
@@ -225,6 +241,20 @@ class Worker:
             done += ran
         return done
 
+    def run_idle_tasks(self, now: datetime | None = None, *, heartbeat: Path | None = None) -> None:
+        """Runs the idle tasks that are due; a failing one is logged and never stops the
+        processing of documents."""
+
+        def alive() -> None:
+            if heartbeat is not None:
+                heartbeat.touch()
+
+        for task in self._idle_tasks:
+            try:
+                task.run_due(now or utcnow(), alive=alive)
+            except Exception:
+                log.exception("idle task %s failed", type(task).__name__)
+
     def run_forever(self, stop: threading.Event, *, heartbeat: Path | None = None) -> None:
         log.info("worker %s started", self.worker_id)
         while not stop.is_set():
@@ -237,6 +267,7 @@ class Worker:
                 log.exception("worker loop error")
                 busy = False
             if not busy:
+                self.run_idle_tasks(heartbeat=heartbeat)
                 self.wake.wait(self._poll_seconds)
                 self.wake.clear()
         log.info("worker %s stopped", self.worker_id)

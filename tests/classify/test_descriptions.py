@@ -44,19 +44,20 @@ def _encode(texts: list[str]) -> NDArray[np.float32]:
     return np.full((len(texts), 3), 0.5, dtype=np.float32)
 
 
-def test_descriptions_join_only_the_case_types_present() -> None:
+def test_descriptions_join_a_training_set() -> None:
     data = TrainingSet(
         texts=["Brief eins", "Brief zwei"],
         labels=["a", "b"],
         vectors=np.eye(2, 3, dtype=np.float32),
         references=["r1", "r2"],
     )
+    # a case type without letters yet ("c") is learnt from its description alone
     descriptions = Descriptions.embed([("a", "über a"), ("c", "über c")], encode=_encode)
     joined = descriptions.add_to(data)
-    assert joined.labels == ["a", "b", "a"]
-    assert joined.texts[-1] == "über a"
-    assert joined.references[-1] == f"{DESCRIPTION_REFERENCE}a"
-    assert joined.is_description.tolist() == [False, False, True]
+    assert joined.labels == ["a", "b", "a", "c"]
+    assert joined.texts[2:] == ["über a", "über c"]
+    assert joined.references[2:] == [f"{DESCRIPTION_REFERENCE}a", f"{DESCRIPTION_REFERENCE}c"]
+    assert joined.is_description.tolist() == [False, False, True, True]
     assert joined.class_counts() == {"a": 1, "b": 1}
     # subsets keep the flags with their rows
     assert joined.subset([2, 0]).is_description.tolist() == [True, False]

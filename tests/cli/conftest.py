@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from triage.services import Services
+
 TRIAGE = [sys.executable, "-m", "triage.cli"]
 
 
@@ -23,6 +25,18 @@ def cli_env(tmp_path: Path, database_url: str) -> dict[str, str]:
         COLUMNS="200",
     )
     return env
+
+
+def services_env(services: Services, **extra: str) -> dict[str, str]:
+    """The environment of a command that works on the same data folder and database as
+    the test's ``services``."""
+    return {
+        **os.environ,
+        "TRIAGE_DATA_DIR": str(services.settings.data_dir),
+        "TRIAGE_DATABASE_URL": services.settings.effective_database_url,
+        "COLUMNS": "200",
+        **extra,
+    }
 
 
 def run_triage(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.cli.conftest import run_triage
+from tests.cli.conftest import run_triage, services_env
 from tests.conftest import TenantKeys
 from triage.services import Services
 
@@ -41,11 +41,7 @@ def test_a_tenant_gets_its_own_taxonomy(
     tenant_a: TenantKeys,
     tenant_b: TenantKeys,
 ) -> None:
-    env = {
-        **os.environ,
-        "TRIAGE_DATA_DIR": str(services.settings.data_dir),
-        "TRIAGE_DATABASE_URL": services.settings.effective_database_url,
-    }
+    env = services_env(services)
     path = tmp_path / "kleinstadt.yaml"
     path.write_text(OWN_TAXONOMY, encoding="utf-8")
     loaded = run_triage(env, "taxonomy", "load", str(path), "--tenant", tenant_a.name)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import run_triage
+from tests.cli.conftest import run_triage, services_env
 from tests.conftest import TenantKeys
 from triage.classify.artefact import ModelRegistry, load_model
 from triage.demo import load_demo_letters
@@ -62,6 +62,10 @@ def test_eval_reports_model_and_peer_with_plots(tmp_path: Path) -> None:
     # the honest answer is to route nothing automatically.
     assert figures["at_thresholds"]["coverage"] <= 0.5
     assert [p["shots"] for p in figures["few_shot"]] == [1, 2]
+    # each label in words joined the model's training rows (one per case type)
+    labels = {letter.case_type for letter in load_demo_letters()}
+    assert figures["settings"]["description_rows"] == len(labels)
+    assert figures["settings"]["out_of_scope_share"] == 0.1
     # The model knows the demo case types well from half the letters.
     assert figures["macro_f1"] > 0.5
     for image in ("reliability.png", "coverage.png", "confusion.png", "few_shot.png"):
@@ -82,16 +86,17 @@ def test_eval_refuses_bad_arguments_clearly(tmp_path: Path) -> None:
     assert "text and label" in bad.stderr
     shots = run_triage(env, "eval", "--train", str(train), str(test), "--shots", "x", check=False)
     assert shots.returncode == 2
+    share = run_triage(
+        env, "eval", "--train", str(train), str(test), "--out-of-scope-share", "1", check=False
+    )
+    assert share.returncode == 2
+    assert "out_of_scope_share" in share.stderr
 
 
 def test_train_installs_a_versioned_model_per_tenant(
     tmp_path: Path, services: Services, tenant_a: TenantKeys, tenant_b: TenantKeys
 ) -> None:
-    env = {
-        **os.environ,
-        "TRIAGE_DATA_DIR": str(services.settings.data_dir),
-        "TRIAGE_DATABASE_URL": services.settings.effective_database_url,
-    }
+    env = services_env(services)
     train, _ = _split(tmp_path)
     result = run_triage(env, "train", str(train), "--tenant", tenant_a.name)
     assert "put it in service" in result.stdout
@@ -107,6 +112,22 @@ def test_train_installs_a_versioned_model_per_tenant(
     assert manifest["encoder"] == model.encoder
     assert set(manifest["thresholds"]) == set(model.classes)
     assert manifest["training"]["sha256"] and manifest["metrics"]["held_out"]["n"] > 0
+    # the tenant's case-type descriptions joined the letters, and count apart from them
+    assert manifest["training"]["description_rows"] > 0
+    with train.open(encoding="utf-8") as handle:
+        assert manifest["training"]["examples"] == sum(1 for _ in csv.reader(handle)) - 1
+
+    # a second version, then a roll back to the first with `triage models use`
+    run_triage(env, "train", str(train), "--tenant", tenant_a.name, "--target-precision", "0.9")
+    second = registry.current_version(tenant_a.name)
+    assert second not in (None, version)
+    listed = run_triage(env, "models", "list", "--tenant", tenant_a.name).stdout
+    assert version in listed and second in listed
+    run_triage(env, "models", "use", version, "--tenant", tenant_a.name)
+    assert registry.current_version(tenant_a.name) == version
+    bogus = run_triage(env, "models", "use", "v-nope", "--tenant", tenant_a.name, check=False)
+    assert bogus.returncode == 2
+    assert "no model version" in bogus.stderr
 
     folder = tmp_path / "letters"
     (folder / "hund").mkdir(parents=True)
@@ -116,5 +137,13 @@ def test_train_installs_a_versioned_model_per_tenant(
     unknown = run_triage(env, "train", str(folder), "--tenant", tenant_a.name, check=False)
     assert unknown.returncode == 2
     assert "zauberei" in unknown.stderr
+    (folder / "zauberei" / "b.txt").unlink()
+    (folder / "zauberei").rmdir()
+    (folder / "hund").rename(folder / "hundesteuer")
+    partial = run_triage(
+        env, "train", str(folder), "--tenant", tenant_a.name, "--no-descriptions", check=False
+    )
+    assert partial.returncode == 2
+    assert "must know every case type" in partial.stderr
     nobody = run_triage(env, "train", str(train), "--tenant", "niemand", check=False)
     assert nobody.returncode == 2

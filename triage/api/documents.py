@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from triage.api.deps import ActorDep, AdminActorDep, IntakeActorDep, ServicesDep, SessionDep
 from triage.api.schemas import (
     DISPLAY_ZONE,
-    AlternativeRead,
     DocumentEventRead,
     DocumentPage,
     DocumentRead,
     DocumentSummaryRead,
+    ExplanationRead,
     ReprocessRead,
     UploadedFileRead,
     UploadRead,
@@ -190,8 +190,11 @@ def document_read(session: Session, document: Document) -> DocumentRead:
     return DocumentRead(
         **summary,
         created_at=document.created_at,
-        alternatives=[AlternativeRead.model_validate(a) for a in document.alternatives or []],
         classifier=document.classifier,
+        model_version=document.model_version,
+        explanation=(
+            ExplanationRead.model_validate(document.explanation) if document.explanation else None
+        ),
         routed_at=document.routed_at,
         completed_at=document.completed_at,
         parser=document.parser,

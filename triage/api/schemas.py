@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
 from triage.db.models import DocumentStatus
 from triage.intake.service import UploadStatus
@@ -45,6 +45,11 @@ class DocumentEventRead(BaseModel):
     detail: dict[str, Any] | None
 
 
+class AlternativeRead(BaseModel):
+    case_type: str
+    confidence: float
+
+
 class DocumentSummaryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -70,17 +75,40 @@ class DocumentSummaryRead(BaseModel):
     due_at: LocalTime | None
     claimed_by: str | None = Field(validation_alias=AliasChoices("claimed_by_name", "claimed_by"))
     lease_expires_at: LocalTime | None
+    # The next most likely case types (keys of the tenant's taxonomy), best first: a
+    # reviewer picks one with POST /documents/{id}/correct.
+    alternatives: list[AlternativeRead] = Field(default_factory=list)
+
+    @field_validator("alternatives", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return [] if value is None else value
 
 
-class AlternativeRead(BaseModel):
+class NeighbourRead(BaseModel):
+    reference: str
     case_type: str
-    confidence: float
+    similarity: float
+
+
+class WordRead(BaseModel):
+    term: str
+    weight: float
+
+
+class ExplanationRead(BaseModel):
+    """Why the trained model decided as it did (none for the zero-shot classifier)."""
+
+    neighbours: list[NeighbourRead]
+    words: list[WordRead]
+    novel: bool
 
 
 class DocumentRead(DocumentSummaryRead):
     created_at: LocalTime
-    alternatives: list[AlternativeRead]
     classifier: str | None
+    model_version: str | None
+    explanation: ExplanationRead | None
     routed_at: LocalTime | None
     completed_at: LocalTime | None
     parser: str | None
@@ -100,3 +128,16 @@ class DocumentPage(BaseModel):
 class ReprocessRead(BaseModel):
     id: uuid.UUID
     status: DocumentStatus
+
+
+class ModelStatusRead(BaseModel):
+    """The classifier a tenant's documents are triaged with after a reload."""
+
+    tenant: str
+    classifier: str
+    model_version: str | None
+    problem: str | None
+
+
+class ReloadRead(BaseModel):
+    tenants: list[ModelStatusRead]

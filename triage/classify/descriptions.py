@@ -62,13 +62,6 @@ class Descriptions:
         return len(self.labels)
 
     def add_to(self, data: TrainingSet) -> TrainingSet:
-        """``data`` plus the rows of the case types it has letters of."""
-        present = set(data.labels)
-        rows = [i for i, label in enumerate(self.labels) if label in present]
-        if not rows:
+        if not self.labels:
             return data
-        return data.plus_descriptions(
-            texts=[self.texts[i] for i in rows],
-            labels=[self.labels[i] for i in rows],
-            vectors=self.vectors[rows],
-        )
+        return data.plus_descriptions(texts=self.texts, labels=self.labels, vectors=self.vectors)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from triage.cli import admin, evaluate, ingest, models, server, train
+from triage.cli import admin, eval_trained, evaluate, ingest, model_versions, models, server, train
 
 app = typer.Typer(
     name="triage",
@@ -18,6 +18,8 @@ admin.register(app)
 models.register(app)
 evaluate.register(app)
 train.register(app)
+eval_trained.register(app)
+model_versions.register(app)
 
 
 def main() -> None:

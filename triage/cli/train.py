@@ -1,60 +1,40 @@
-"""``triage train`` and ``triage eval``: fit the classifier, and prove what it does."""
+"""``triage train``: fit a tenant's classifier from a labelled file or from feedback."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from triage.classify.artefact import ArtefactError, ModelRegistry, load_model
-from triage.classify.datasets import DatasetError, LabelledTexts, read_labelled
+from triage.classify.artefact import ModelRegistry
+from triage.classify.descriptions import description_rows
+from triage.classify.feedback import RetrainDecision, RetrainResult, retrain_from_feedback
+from triage.classify.retrain import build_retrain_lock
+from triage.classify.thresholds import DEFAULT_TARGET_PRECISION
 from triage.classify.trained import TrainedClassifier
-from triage.classify.training import TrainingOptions, train_classifier
+from triage.classify.training import (
+    OUT_OF_SCOPE_SHARE,
+    TrainingOptions,
+    TrainingSet,
+    train_classifier,
+)
+from triage.classify.training import Progress as TrainingProgress
+from triage.cli.labelled import embed_descriptions, embed_with_bar, read_labelled_file
 from triage.cli.output import console, fail
 from triage.config import Settings
-from triage.embedding import Embedder
-from triage.evaluation.figures import OUT_OF_SCOPE
-from triage.evaluation.report import print_run, write_html_report, write_json
-from triage.evaluation.runner import EmbeddedTexts, evaluate
-from triage.services import build_registry, build_services
+from triage.services import build_services
 from triage.taxonomy.store import tenant_taxonomy
 from triage.tenants import TenantError, require_tenant
 
 
-def _read(path: Path, settings: Settings) -> LabelledTexts:
-    try:
-        return read_labelled(path, registry=build_registry(settings))
-    except DatasetError as exc:
-        raise fail(str(exc)) from exc
-
-
-def _embed(embedder: Embedder, data: LabelledTexts, what: str) -> EmbeddedTexts:
-    started = time.perf_counter()
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
-    ) as bar:
-        task = bar.add_task(f"embedding {what} ({len(data)} texts)", total=len(data))
-        parts = []
-        step = 256
-        for start in range(0, len(data), step):
-            parts.append(embedder.encode_documents(data.texts[start : start + step]))
-            bar.advance(task, min(step, len(data) - start))
-    vectors = np.concatenate(parts)
-    console.print(
-        f"embedded {len(data)} {what} texts in {time.perf_counter() - started:.1f} s",
-        highlight=False,
-    )
-    return EmbeddedTexts(data=data, vectors=vectors)
-
-
-def _train_with_bar(
-    embedded: EmbeddedTexts, *, encoder: str, options: TrainingOptions
-) -> TrainedClassifier:
+@contextmanager
+def _training_bar() -> Iterator[TrainingProgress]:
+    """A Rich bar that a training ``progress`` callback moves, stage by stage."""
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
     ) as bar:
@@ -63,9 +43,14 @@ def _train_with_bar(
         def report(stage: str, done: int, total: int) -> None:
             bar.update(task, description=f"training: {stage}", completed=done, total=total)
 
-        return train_classifier(
-            embedded.training_set(), encoder=encoder, options=options, progress=report
-        )
+        yield report
+
+
+def _train_with_bar(
+    data: TrainingSet, *, encoder: str, options: TrainingOptions
+) -> TrainedClassifier:
+    with _training_bar() as report:
+        return train_classifier(data, encoder=encoder, options=options, progress=report)
 
 
 def _summary(model: TrainedClassifier) -> None:
@@ -73,6 +58,7 @@ def _summary(model: TrainedClassifier) -> None:
     training = model.card.get("training", {})
     table = Table(title=f"model {model.version}", show_header=False)
     table.add_row("examples", str(training.get("examples")))
+    table.add_row("case-type description rows", str(training.get("description_rows", 0)))
     table.add_row("case types", str(len(model.classes)))
     table.add_row("encoder", model.encoder)
     table.add_row("training time", f"{training.get('seconds')} s")
@@ -94,18 +80,61 @@ def train(
         Path | None,
         typer.Argument(help="CSV or JSONL with text,label, or a folder per case type."),
     ] = None,
+    from_feedback: Annotated[
+        bool,
+        typer.Option(
+            "--from-feedback",
+            help="Train on the caseworkers' confirmations and corrections instead of FILE; "
+            "the new model replaces the current one only if it is not worse.",
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="With --from-feedback: install even if it is worse."),
+    ] = False,
     tenant: Annotated[
         str | None, typer.Option(help="Tenant (default: TRIAGE_DEFAULT_TENANT).")
     ] = None,
     target_precision: Annotated[
         float, typer.Option(help="Precision the per-class thresholds aim for.")
-    ] = 0.95,
+    ] = DEFAULT_TARGET_PRECISION,
+    out_of_scope_share: Annotated[
+        float,
+        typer.Option(
+            help="Share of incoming mail expected to fit no case type; the thresholds keep "
+            "the target precision with it (0 to assume none)."
+        ),
+    ] = OUT_OF_SCOPE_SHARE,
+    descriptions: Annotated[
+        bool,
+        typer.Option(
+            help="Learn from the case types' names, descriptions and example sentences "
+            "beside the letters (needed for case types without letters in FILE)."
+        ),
+    ] = True,
 ) -> None:
-    """Train a tenant's classifier and put it in service (the previous version is kept)."""
+    """Train a tenant's classifier and put it in service (the previous version is kept).
+
+    A model that does not know every case type of the tenant cannot serve; the case-type
+    descriptions give it each one even when FILE has no letters of it."""
     settings = Settings()
-    if data is None:
-        raise fail("give a CSV/JSONL file or a folder of labelled documents")
-    labelled = _read(data, settings)
+    if (data is None) == (not from_feedback):
+        raise fail(
+            "give either a CSV/JSONL file or folder of labelled documents, or --from-feedback"
+        )
+    if force and not from_feedback:
+        raise fail("--force only applies to --from-feedback")
+    try:
+        options = TrainingOptions(
+            target_precision=target_precision, out_of_scope_share=out_of_scope_share
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    if from_feedback:
+        _train_from_feedback(settings, tenant=tenant, options=options, force=force)
+        return
+    assert data is not None
+    labelled = read_labelled_file(data, settings)
     services = build_services(settings)
     try:
         with services.session_factory() as session:
@@ -119,13 +148,18 @@ def train(
                 f"labels not among tenant {record.name}'s case types: {', '.join(unknown)} "
                 f"(known: {', '.join(taxonomy.keys)})"
             )
+        missing = sorted(set(taxonomy.keys) - set(labelled.labels))
+        if missing and not descriptions:
+            raise fail(
+                f"no letters of {', '.join(missing)}: a model must know every case type of "
+                f"tenant {record.name} to serve; drop --no-descriptions"
+            )
         embedder = services.embedder()
-        embedded = _embed(embedder, labelled, "training")
-        model = _train_with_bar(
-            embedded,
-            encoder=embedder.model_name,
-            options=TrainingOptions(target_precision=target_precision),
-        )
+        training = embed_with_bar(embedder, labelled, "training").training_set()
+        if descriptions:
+            rows = description_rows(taxonomy.keys, taxonomy=taxonomy)
+            training = embed_descriptions(embedder, rows).add_to(training)
+        model = _train_with_bar(training, encoder=embedder.model_name, options=options)
         directory = ModelRegistry(settings.models_dir).install(model, tenant=record.name)
     except TenantError as exc:
         raise fail(str(exc)) from exc
@@ -135,72 +169,80 @@ def train(
     console.print(f"saved {directory} and put it in service for tenant {record.name}")
 
 
-def eval_command(
-    test: Annotated[Path, typer.Argument(help="Test CSV/JSONL (text,label) or folder.")],
-    train_data: Annotated[
-        Path | None, typer.Option("--train", help="Training CSV/JSONL or folder.")
-    ] = None,
-    model_dir: Annotated[
-        Path | None, typer.Option("--model", help="A trained model folder instead of --train.")
-    ] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures here.")] = None,
-    report_dir: Annotated[
-        Path | None, typer.Option("--report", help="Write an HTML report with plots here.")
-    ] = None,
-    shots: Annotated[
-        str, typer.Option(help="Few-shot curve: examples per class, e.g. 1,4,8,16.")
-    ] = "",
-    seed: Annotated[int, typer.Option(help="Seed for folds and few-shot samples.")] = 0,
-    per_class: Annotated[bool, typer.Option("--per-class", help="Figures per class.")] = False,
+def _train_from_feedback(
+    settings: Settings, *, tenant: str | None, options: TrainingOptions, force: bool
 ) -> None:
-    """Evaluate the classifier and the classic TF-IDF peer on the same split.
-
-    Test rows labelled __out_of_scope__ belong to no class: they should go to review."""
-    if (train_data is None) == (model_dir is None):
-        raise fail("give either --train TRAIN or --model MODEL_DIR")
+    services = build_services(settings)
+    name = tenant or settings.default_tenant
     try:
-        counts = [int(s) for s in shots.split(",") if s.strip()]
-    except ValueError as exc:
-        raise fail(f"--shots takes whole numbers separated by commas, not {shots!r}") from exc
-    if any(c < 1 for c in counts):
-        raise fail("--shots must be positive")
-    settings = Settings()
-    model = None
-    if model_dir is not None:
-        try:
-            model = load_model(model_dir)
-        except ArtefactError as exc:
-            raise fail(str(exc)) from exc
-    test_data = _read(test, settings)
-    train_set = None if train_data is None else _read(train_data, settings)
-    if train_set is not None and OUT_OF_SCOPE in train_set.labels:
-        raise fail(f"the training data must not contain {OUT_OF_SCOPE} rows")
-    embedder = Embedder(model=settings.embedding_model, threads=settings.embedding_threads)
-    if model is not None and model.encoder != embedder.model_name:
-        raise fail(
-            f"the model was trained on vectors of {model.encoder}, but "
-            f"TRIAGE_EMBEDDING_MODEL is {embedder.model_name}"
+        with services.session_factory() as session:
+            record = require_tenant(session, name=name)
+            taxonomy = tenant_taxonomy(
+                session, tenant_id=record.id, default=services.classifiers.default_taxonomy
+            )
+        lock = build_retrain_lock(settings, services.engine)
+        with lock.hold(record.name) as taken:
+            if not taken:
+                raise fail(f"another process is retraining tenant {record.name} right now")
+            embedder = services.embedder()
+            with _training_bar() as report:
+                result = retrain_from_feedback(
+                    session_factory=services.session_factory,
+                    tenant_id=record.id,
+                    tenant=record.name,
+                    taxonomy=taxonomy,
+                    embedder=embedder,
+                    classifiers=services.classifiers,
+                    registry=ModelRegistry(settings.models_dir),
+                    min_examples=settings.retrain_min_examples,
+                    options=options,
+                    force=force,
+                    progress=report,
+                )
+    except TenantError as exc:
+        raise fail(str(exc)) from exc
+    finally:
+        services.close()
+    _feedback_summary(result)
+    if result.decision == RetrainDecision.NOT_ENOUGH_FEEDBACK:
+        raise typer.Exit(1)
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _feedback_summary(result: RetrainResult) -> None:
+    table = Table(title=f"training from feedback: tenant {result.tenant}", show_header=False)
+    table.add_row("labelled examples", str(result.examples))
+    if result.skipped_unknown or result.skipped_without_text:
+        table.add_row(
+            "left out",
+            f"{result.skipped_unknown} with a case type no longer in the taxonomy, "
+            f"{result.skipped_without_text} without text",
         )
-    train_embedded = None if train_set is None else _embed(embedder, train_set, "training")
-    test_embedded = _embed(embedder, test_data, "test")
-    run = evaluate(
-        test=test_embedded,
-        train=train_embedded,
-        model=model,
-        encoder=embedder.model_name,
-        options=TrainingOptions(seed=seed),
-        shots=counts,
-        progress=lambda message: console.print(message, highlight=False),
-    )
-    print_run(run, console=console, per_class=per_class)
-    if json_out is not None:
-        write_json(run, json_out)
-        console.print(f"figures written to {json_out}")
-    if report_dir is not None:
-        index = write_html_report(run, report_dir)
-        console.print(f"report written to {index}")
+    table.add_row("cold-start rows (case-type descriptions)", str(result.cold_start))
+    table.add_row("held out (newest decisions)", str(result.held_out))
+    for label, figures in (("candidate", result.candidate), (result.current_model, result.current)):
+        if figures is not None:
+            table.add_row(
+                f"{label}: accuracy / macro-F1",
+                f"{_figure(figures.accuracy)} / {_figure(figures.macro_f1)}",
+            )
+    table.add_row("decision", result.decision.value)
+    console.print(table)
+    if result.model is not None:
+        _summary(result.model)
+    if result.decision == RetrainDecision.INSTALLED:
+        console.print(
+            f"model {result.installed_version} is in service for tenant {result.tenant}: "
+            f"{result.reason}"
+        )
+    elif result.decision == RetrainDecision.KEPT:
+        console.print(f"nothing installed: {result.reason}")
+    else:
+        console.print(f"nothing trained: {result.reason}")
 
 
 def register(app: typer.Typer) -> None:
     app.command("train")(train)
-    app.command("eval")(eval_command)

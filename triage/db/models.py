@@ -117,6 +117,9 @@ class Document(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     alternatives: Mapped[list[Any] | None] = mapped_column(JSON)
     classifier: Mapped[str | None] = mapped_column(String(200))
+    # The trained model's version (None: zero-shot) and why it decided as it did.
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    explanation: Mapped[dict[str, Any] | None]
     queue: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[int | None] = mapped_column(Integer)
     due_at: Mapped[datetime | None]

@@ -35,6 +35,8 @@ Progress = Callable[[str], None]
 class EmbeddedTexts:
     data: LabelledTexts
     vectors: NDArray[np.float32]
+    # how long embedding took, reported beside the training time
+    seconds: float | None = None
 
     def training_set(self, rows: Sequence[int] | None = None) -> TrainingSet:
         full = TrainingSet(
@@ -165,6 +167,8 @@ def evaluate(
         "calibration": model.calibration.to_json(),
         "held_out": model.card.get("metrics", {}).get("held_out"),
         "seed": options.seed,
+        "train_embedding_seconds": None if train is None else train.seconds,
+        "test_embedding_seconds": test.seconds,
         "description_rows": 0 if descriptions is None else len(descriptions),
         "out_of_scope_share": options.out_of_scope_share,
     }

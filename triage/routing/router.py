@@ -7,6 +7,7 @@ the received date plus the SLA days. Claims are served oldest first for now.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,7 +16,7 @@ from triage.db.models import DocumentStatus
 from triage.taxonomy import CaseType, Taxonomy
 
 MAX_SLA_DAYS = 365
-# Where documents wait for a person: below the threshold, needing OCR, or failed.
+# Where documents wait for a person: below the threshold, novel, needing OCR, or failed.
 REVIEW_QUEUE = "review"
 
 
@@ -40,14 +41,36 @@ def due_date(case_type: CaseType, received_at: datetime) -> datetime:
 def route(
     *, prediction: Prediction, taxonomy: Taxonomy, threshold: float, received_at: datetime
 ) -> RouteDecision:
+    """``threshold`` is the global one; a trained model's per-class threshold in the
+    prediction replaces it."""
     case_type = taxonomy.get(prediction.case_type)
     priority = sla_priority(case_type)
     due_at = due_date(case_type, received_at)
-    if prediction.confidence >= threshold:
+    own = prediction.threshold
+    needed = threshold if own is None else own
+    if prediction.confidence >= needed:
         return RouteDecision(DocumentStatus.ROUTED, case_type.queue, priority, due_at)
-    runner_up = prediction.alternatives[0][0] if prediction.alternatives else None
-    reason = (
-        f"low confidence {prediction.confidence:.2f} < {threshold:.2f} for "
-        f"{prediction.case_type}" + (f" (next: {runner_up})" if runner_up else "")
-    )
+    reason = _review_reason(prediction, threshold=needed, per_class=own is not None)
     return RouteDecision(DocumentStatus.NEEDS_REVIEW, REVIEW_QUEUE, priority, due_at, reason)
+
+
+def _review_reason(prediction: Prediction, *, threshold: float, per_class: bool) -> str:
+    best = prediction.case_type
+    runner_up = prediction.alternatives[0][0] if prediction.alternatives else None
+    following = f" (next: {runner_up})" if runner_up else ""
+    if prediction.explanation is not None and prediction.explanation.novel:
+        return (
+            f"unlike the training documents (novel) — best guess {best} "
+            f"{prediction.confidence:.2f}{following}"
+        )
+    if math.isinf(threshold):
+        return (
+            f"the model never routes {best} automatically (it did not reach the target "
+            f"precision in training) — best guess {best} {prediction.confidence:.2f}{following}"
+        )
+    if per_class:
+        return (
+            f"low confidence {prediction.confidence:.2f} for {best} < its class threshold "
+            f"{threshold:.2f}{following}"
+        )
+    return f"low confidence {prediction.confidence:.2f} < {threshold:.2f} for {best}{following}"
