@@ -17,6 +17,6 @@ RUN pip install --no-cache-dir "torch==2.13.0" --index-url https://download.pyto
 
 RUN useradd --system --uid 10001 --home /app triage && mkdir -p /data && chown triage /data
 USER triage
-ENV TRIAGE_DATA_DIR=/data TRIAGE_HOST=0.0.0.0 HF_HUB_OFFLINE=1
+ENV TRIAGE_DATA_DIR=/data TRIAGE_HOST=0.0.0.0 HF_HUB_OFFLINE=1 TRIAGE_PROMPTS_DIR=/app/prompts
 EXPOSE 8000
 CMD ["triage", "serve", "--no-demo"]

@@ -183,8 +183,6 @@ def train_classifier(
     folds = min(options.folds or (5 if len(data) < LARGE else 3), len(data))
     assignment = stratified_folds(targets, folds=folds, seed=options.seed)
     views = [np.zeros((len(data), n_classes)), np.zeros((len(data), n_classes))]
-    nearest = np.zeros(len(data), dtype=np.float64)
-    nearest_other = np.zeros(len(data), dtype=np.float64)
     # Rows whose class had no example in their training folds (a class with one example)
     # cannot be predicted right by construction; fitting calibration on them would teach
     # the model to be uniformly unsure, so they are left out of every fit below, as are
@@ -203,11 +201,6 @@ def train_classifier(
         )
         views[0][held] = text_head.log_proba(features.transform([data.texts[i] for i in held]))
         views[1][held] = embed_head.log_proba(data.vectors[held])
-        similarity = unit[held] @ unit[rest].T
-        nearest[held] = similarity.max(axis=1)
-        other_class = targets[held][:, None] != targets[rest][None, :]
-        nearest_other[held] = np.where(other_class, similarity, -1.0).max(axis=1)
-        del similarity, other_class
         known[held] = np.isin(targets[held], targets[rest]) & ~data.is_description[held]
     if known.any():
         calibration = fit_calibration([v[known] for v in views], targets[known])
@@ -218,6 +211,7 @@ def train_classifier(
     predicted = held_out.argmax(axis=1).astype(np.intp)
     confidences = held_out.max(axis=1)
     correct = predicted == targets_known
+    nearest, nearest_other = nearest_neighbours(unit, targets)
     novelty = float(np.quantile(nearest[known], options.novelty_quantile)) if known.any() else None
     gate = -1.0 if novelty is None else novelty
     unknown = simulated_out_of_scope(
@@ -284,6 +278,25 @@ def train_classifier(
         encoder=encoder,
         card=card,
     )
+
+
+def nearest_neighbours(
+    unit: NDArray[np.floating[Any]], targets: NDArray[np.intp], *, chunk: int = 2048
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per row, the cosine of its nearest *other* training row, and of its nearest row of
+    another case type: what a new letter of a known type, and one of an unknown type,
+    meet in the full neighbour index at prediction time (not a fold's smaller one)."""
+    nearest = np.full(len(unit), -1.0)
+    nearest_other = np.full(len(unit), -1.0)
+    for start in range(0, len(unit), chunk):
+        rows = np.arange(start, min(start + chunk, len(unit)))
+        similarity = unit[rows] @ unit.T
+        similarity[np.arange(len(rows)), rows] = -1.0
+        if similarity.shape[1]:
+            nearest[rows] = similarity.max(axis=1)
+            similarity[targets[rows][:, None] == targets[None, :]] = -1.0
+            nearest_other[rows] = similarity.max(axis=1)
+    return nearest, nearest_other
 
 
 @dataclass(frozen=True)
