@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MEGABYTE = 1024 * 1024
@@ -93,6 +93,43 @@ class Settings(BaseSettings):
         description="Scheduled retrain only after this many new labelled examples.",
     )
 
+    llm_backend: Literal["none", "transformers", "openai"] | None = Field(
+        default=None,
+        description="LLM for fields, summaries and second opinions; unset: 'openai' when "
+        "LLM_URL is set, else 'transformers' when LLM_MODEL is set, else 'none' "
+        "(see effective_llm_backend).",
+    )
+    llm_model: str | None = Field(
+        default=None,
+        description="A local causal LM folder (transformers) or the server's model name (openai).",
+    )
+    llm_url: str | None = Field(
+        default=None,
+        description="An OpenAI-compatible server, e.g. http://ollama:11434/v1 (/v1 is added "
+        "when the URL has no path).",
+    )
+    llm_api_key: str | None = None
+    llm_timeout_seconds: float = Field(
+        default=60, gt=0, description="Wall-clock limit of one LLM call (generation or request)."
+    )
+    llm_max_new_tokens: int = Field(default=400, gt=0, le=8192)
+    llm_concurrency: int = Field(
+        default=1, gt=0, description="Generations or requests in flight at once per process."
+    )
+    llm_pseudonymise: bool | None = Field(
+        default=None,
+        description="Replace personal data before an LLM call and restore it in the result; "
+        "unset: on for any openai URL that is not loopback (triage.llm.privacy).",
+    )
+    llm_grey_zone: tuple[float, float] = Field(
+        default=(0.3, 0.6),
+        description="Classifier confidences [low, high) that ask the LLM for a second opinion.",
+    )
+    prompts_dir: Path | None = Field(
+        default=None,
+        description="LLM prompt files; default: prompts/ in the checkout (triage.llm.prompts).",
+    )
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     demo: bool = Field(default=False, description="Load the demo tenant and letters at start.")
 
@@ -100,6 +137,33 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("llm_grey_zone")
+    @classmethod
+    def _grey_zone_in_unit_interval(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not 0 <= low <= high <= 1:
+            raise ValueError("llm_grey_zone must be (low, high) with 0 <= low <= high <= 1")
+        return value
+
+    @model_validator(mode="after")
+    def _llm_backend_configured(self) -> Settings:
+        backend = self.effective_llm_backend
+        if backend == "transformers" and not self.llm_model:
+            raise ValueError("llm_backend 'transformers' needs llm_model (a model folder)")
+        if backend == "openai" and not (self.llm_url and self.llm_model):
+            raise ValueError("llm_backend 'openai' needs llm_url and llm_model")
+        return self
+
+    @property
+    def effective_llm_backend(self) -> Literal["none", "transformers", "openai"]:
+        if self.llm_backend is not None:
+            return self.llm_backend
+        if self.llm_url:
+            return "openai"
+        if self.llm_model:
+            return "transformers"
+        return "none"
 
     @cached_property
     def effective_database_url(self) -> str:

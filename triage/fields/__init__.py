@@ -1,0 +1,1 @@
+"""Fields of a document: deterministic extraction, grounding of LLM values, pseudonymisation."""
