@@ -61,7 +61,9 @@ def main() -> None:
             f"ECE {f['ece']:.3f} (peer {p['ece']:.3f}) acc {f['accuracy']:.3f} "
             f"train {f['train_seconds']:.0f} s + embedding "
             f"{f['settings']['train_embedding_seconds']:.0f} s, "
-            f"{f['predictions_per_second']:.0f} pred/s, "
+            f"{f['predictions_per_second']:.0f} pred/s "
+            f"(chunks {f['predictions_per_second_spread'][0]:.0f}–"
+            f"{f['predictions_per_second_spread'][1]:.0f}), "
             f"run {wall:.0f} s"
         )
         t = f["at_thresholds"]

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from triage.classify.base import Prediction
 from triage.db.models import Document, DocumentStatus
 from triage.db.types import utcnow
+from triage.fields.schema import DocumentFields
 from triage.logs import correlation
 from triage.parsing import ParsedDocument
 from triage.routing.router import REVIEW_QUEUE, RouteDecision
@@ -71,6 +72,7 @@ class DocumentContext:
     model_version: str | None = None
     prediction: Prediction | None = None
     route: RouteDecision | None = None
+    fields: DocumentFields | None = None
     verdict: Verdict | None = None
     notes: list[dict[str, Any]] = field(default_factory=list)
 
@@ -166,6 +168,8 @@ def apply_results(document: Document, ctx: DocumentContext) -> None:
         document.model_version = ctx.model_version
         explanation = ctx.prediction.explanation
         document.explanation = explanation.to_json() if explanation is not None else None
+    # Fields belong to the text of this run: a reprocessed document loses the old ones.
+    document.fields = ctx.fields.model_dump(mode="json") if ctx.fields is not None else None
     route = ctx.route
     if route is not None:
         document.queue = route.queue

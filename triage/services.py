@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from triage.assist.service import AssistProcessor, AssistScheduler
+from triage.assist.store import DbMeter, DbResultCache
 from triage.classify.artefact import ModelRegistry
 from triage.classify.base import Classifier
 from triage.classify.provider import ClassifierProvider, Lazy
@@ -22,14 +24,17 @@ from triage.config import Settings
 from triage.db.migrate import upgrade
 from triage.db.session import create_db_engine, create_session_factory
 from triage.embedding import Embedder, resolve_model_name
+from triage.fields.pseudonymise import Pseudonymiser
 from triage.intake.service import IntakeService
+from triage.jobs.queue import ready_count
+from triage.llm import LlmTasks, build_llm_tasks
 from triage.parsing import ParserRegistry, TesseractOcr, build_default_registry
 from triage.pipeline import Pipeline
-from triage.steps import ClassifyStep, EmbedStep, IndexStep, ParseStep
+from triage.steps import ClassifyStep, EmbedStep, FieldsStep, IndexStep, ParseStep
 from triage.storage import BlobStore, LocalBlobStore
 from triage.taxonomy import Taxonomy, load_default_taxonomy
 from triage.vectors import VectorStore, open_vector_store
-from triage.worker import DocumentProcessor, Worker
+from triage.worker import TRIAGE_KINDS, DocumentProcessor, Worker
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,7 @@ class Services:
     embedder: Lazy[Embedder]
     vector_store: Lazy[VectorStore]
     classifiers: ClassifierProvider
+    llm: LlmTasks
     wake_workers: threading.Event = field(default_factory=threading.Event)
 
     def new_worker(self) -> Worker:
@@ -55,6 +61,20 @@ class Services:
             session_factory=self.session_factory,
             blob_store=self.blob_store,
             pipeline=self.pipeline,
+            after_triage=AssistScheduler(enabled=self.llm.enabled).after_triage,
+        )
+        assist = (
+            AssistProcessor(
+                session_factory=self.session_factory,
+                tasks=self.llm,
+                taxonomy_for=self.classifiers.taxonomy_for,
+                grey_zone=self.settings.llm_grey_zone,
+                triage_waiting=lambda: (
+                    ready_count(self.session_factory, limit=1, kinds=TRIAGE_KINDS) > 0
+                ),
+            )
+            if self.llm.enabled
+            else None
         )
         # The scheduled retrain from caseworkers' decisions runs in the worker, when idle.
         retrain = RetrainScheduler.from_settings(
@@ -73,6 +93,7 @@ class Services:
             batch_size=self.settings.worker_batch_size,
             gather_seconds=self.settings.worker_gather_seconds,
             idle_tasks=[retrain] if retrain is not None else [],
+            assist=assist,
         )
         worker.wake = self.wake_workers
         return worker
@@ -97,6 +118,7 @@ class Services:
         store = self.vector_store.loaded
         if store is not None:
             store.close()
+        self.llm.backend.close()
         self.engine.dispose()
 
 
@@ -172,8 +194,17 @@ def build_services(
             ParseStep(registry),
             EmbedStep(lazy_embedder),
             ClassifyStep(classifiers.model_for, threshold=lambda: settings.review_threshold),
+            FieldsStep(),
             IndexStep(vector_store),
         ]
+    )
+    # One per process: a local model loads once, and the result cache and the usage meter
+    # live in the database, shared by every worker.
+    llm = build_llm_tasks(
+        settings,
+        cache=DbResultCache(factory),
+        meter=DbMeter(factory),
+        pseudonymiser=Pseudonymiser(),
     )
     wake = threading.Event()
     intake = IntakeService(
@@ -195,5 +226,6 @@ def build_services(
         embedder=lazy_embedder,
         vector_store=vector_store,
         classifiers=classifiers,
+        llm=llm,
         wake_workers=wake,
     )

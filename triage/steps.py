@@ -1,4 +1,4 @@
-"""The triage path's steps: parse, embed, classify and route, index the vector."""
+"""The triage path's steps: parse, embed, classify and route, fields, index the vector."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from triage.assist.fields import pattern_fields
 from triage.classify.base import Classifier
 from triage.embedding import Embedder
 from triage.parsing import NeedsOcrError, ParseError, ParserRegistry
@@ -111,6 +112,25 @@ class ClassifyStep:
                     threshold=threshold,
                     received_at=ctx.received_at,
                 )
+
+
+class FieldsStep(PerDocumentStep):
+    """Sender, references, dates, deadlines, amounts … by patterns, for every document and
+    without any LLM; relative deadlines count from the day the document arrived.
+
+    Enrichment, not triage: should an extractor break on some text, the document is still
+    routed, without fields."""
+
+    name = "fields"
+
+    def run_one(self, ctx: DocumentContext) -> None:
+        if ctx.parsed is None:
+            return
+        try:
+            ctx.fields = pattern_fields(ctx.parsed.text, received_at=ctx.received_at)
+        except Exception as exc:
+            log.exception("field extraction failed; the document goes on without fields")
+            ctx.notes.append({"step": self.name, "error": f"{type(exc).__name__}: {exc}"})
 
 
 class IndexStep:

@@ -36,6 +36,21 @@ FINAL_STATES = {
 }
 
 
+# Kinds a worker takes in batches; anything else (the slow LLM assistance) one job at a time,
+# and only when none of these waits.
+TRIAGE_KINDS = (JobKind.PROCESS,)
+
+
+class JobHandler(Protocol):
+    """Runs claimed jobs of one kind, and gives up on a job after its last attempt."""
+
+    def process(self, jobs: Sequence[ClaimedJob], actor: Actor) -> None: ...
+
+    def give_up(self, job: ClaimedJob, actor: Actor, reason: str) -> None:
+        """The job failed its last attempt with ``reason`` (the last error)."""
+        ...
+
+
 class IdleTask(Protocol):
     """Work the worker does between batches when no job waits (the scheduled retrain)."""
 
@@ -58,10 +73,14 @@ class DocumentProcessor:
         session_factory: sessionmaker[Session],
         blob_store: BlobStore,
         pipeline: Pipeline,
+        after_triage: Callable[[Session, Document], None] | None = None,
     ) -> None:
+        """``after_triage`` runs in the transaction that writes a document's result (it
+        schedules the LLM assistance)."""
         self._factory = session_factory
         self._blobs = blob_store
         self._pipeline = pipeline
+        self._after_triage = after_triage
 
     def process(self, jobs: Sequence[ClaimedJob], actor: Actor) -> None:
         # One short transaction to start the batch and one to finish it: per-document
@@ -109,6 +128,8 @@ class DocumentProcessor:
         document = session.get(Document, job.document_id)
         assert document is not None
         apply_results(document, ctx)
+        if self._after_triage is not None:
+            self._after_triage(session, document)
         for note in ctx.notes:
             record_event(session, document=document, actor=actor, action="step", detail=note)
         verdict = ctx.verdict
@@ -123,6 +144,11 @@ class DocumentProcessor:
             )
         record_event(
             session, document=document, actor=actor, action=verdict.status.value, detail=detail
+        )
+
+    def give_up(self, job: ClaimedJob, actor: Actor, reason: str) -> None:
+        self.mark_failed(
+            job, actor, "worker", f"internal error after {job.attempts} attempts: {reason}"
         )
 
     def mark_failed(self, job: ClaimedJob, actor: Actor, stage: str, reason: str) -> None:
@@ -157,9 +183,11 @@ class Worker:
         batch_size: int = 32,
         gather_seconds: float = 0.0,
         idle_tasks: Sequence[IdleTask] = (),
+        assist: JobHandler | None = None,
     ) -> None:
         """``idle_tasks`` run in this worker's thread when the job queue is empty: never in
-        a request, and never while a batch waits for this worker."""
+        a request, and never while a batch waits for this worker. ``assist`` runs the LLM
+        assistance jobs (none: this worker leaves them to others)."""
         self._factory = session_factory
         self._processor = processor
         self.worker_id = worker_id or new_worker_id()
@@ -171,6 +199,9 @@ class Worker:
         self._batch_size = batch_size
         self._gather_seconds = gather_seconds
         self._idle_tasks = list(idle_tasks)
+        self._handlers: dict[str, JobHandler] = {JobKind.PROCESS: processor}
+        if assist is not None:
+            self._handlers[JobKind.ASSIST] = assist
         self.wake = threading.Event()
 
     def run_once(self) -> int:
@@ -181,7 +212,18 @@ class Worker:
             worker_id=self.worker_id,
             lease_seconds=self._lease_seconds,
             limit=self._batch_size,
+            kinds=TRIAGE_KINDS,
         )
+        if not jobs and JobKind.ASSIST in self._handlers:
+            # One at a time: a generation takes minutes on a small machine, and the next
+            # upload must not wait behind a whole batch of them.
+            jobs = claim_batch(
+                self._factory,
+                worker_id=self.worker_id,
+                lease_seconds=self._lease_seconds,
+                limit=1,
+                kinds=(JobKind.ASSIST,),
+            )
         started = time.perf_counter()
         for kind in sorted({job.kind for job in jobs}):
             self._run([job for job in jobs if job.kind == kind])
@@ -196,28 +238,26 @@ class Worker:
         if self._gather_seconds <= 0:
             return
         deadline = time.monotonic() + self._gather_seconds
-        ready = ready_count(self._factory, limit=self._batch_size)
+        ready = ready_count(self._factory, limit=self._batch_size, kinds=TRIAGE_KINDS)
         while 0 < ready < self._batch_size and time.monotonic() < deadline:
             time.sleep(min(0.25, self._gather_seconds))
-            now_ready = ready_count(self._factory, limit=self._batch_size)
+            now_ready = ready_count(self._factory, limit=self._batch_size, kinds=TRIAGE_KINDS)
             if now_ready == ready:
                 return  # nothing new arrived: take what is there
             ready = now_ready
 
     def _run(self, jobs: list[ClaimedJob]) -> None:
-        handlers: dict[str, Callable[[Sequence[ClaimedJob], Actor], None]] = {
-            JobKind.PROCESS: self._processor.process,
-        }
+        handler = self._handlers[jobs[0].kind]
         try:
-            handlers[jobs[0].kind](jobs, self._actor)
+            handler.process(jobs, self._actor)
         except Exception as exc:
             log.exception("a batch of %d %s jobs raised", len(jobs), jobs[0].kind)
             reason = f"{type(exc).__name__}: {exc}"
             for job in jobs:
                 with correlation(job.document_id):
-                    self._retry_or_fail(job, reason)
+                    self._retry_or_fail(handler, job, reason)
 
-    def _retry_or_fail(self, job: ClaimedJob, reason: str) -> None:
+    def _retry_or_fail(self, handler: JobHandler, job: ClaimedJob, reason: str) -> None:
         with transaction(self._factory) as session:
             retried = retry_or_fail(
                 session,
@@ -227,12 +267,7 @@ class Worker:
                 backoff_seconds=self._backoff_seconds,
             )
         if not retried:
-            self._processor.mark_failed(
-                job,
-                self._actor,
-                "worker",
-                f"internal error after {job.attempts} attempts: {reason}",
-            )
+            handler.give_up(job, self._actor, reason)
 
     def run_until_idle(self) -> int:
         """Runs batches until no job is waiting; returns how many jobs ran."""

@@ -62,6 +62,8 @@ def test_eval_reports_model_and_peer_with_plots(tmp_path: Path) -> None:
     # the honest answer is to route nothing automatically.
     assert figures["at_thresholds"]["coverage"] <= 0.5
     assert [p["shots"] for p in figures["few_shot"]] == [1, 2]
+    slowest, fastest = figures["predictions_per_second_spread"]
+    assert 0 < slowest <= figures["predictions_per_second"] <= fastest
     # each label in words joined the model's training rows (one per case type)
     labels = {letter.case_type for letter in load_demo_letters()}
     assert figures["settings"]["description_rows"] == len(labels)

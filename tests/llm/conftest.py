@@ -6,15 +6,12 @@ mechanics of generation, not quality) and the server answers what a test scripts
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from tests.llm.chat_server import ChatServer, Reply, running_chat_server
 
 CONTROL_TOKENS = ["<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
 CHAT_TEMPLATE = (
@@ -79,84 +76,10 @@ def tiny_llm_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_llm(tmp_path_factory.mktemp("tiny-llm"))
 
 
-@dataclass
-class Reply:
-    content: str = ""
-    status: int = 200
-    usage: dict[str, int] | None = field(
-        default_factory=lambda: {"prompt_tokens": 11, "completion_tokens": 7}
-    )
-    hold: bool = False  # wait until the test releases the server (to provoke a timeout)
-
-
-@dataclass
-class ChatServer:
-    url: str
-    replies: list[Reply] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def script(self, *contents: str) -> None:
-        self.replies.extend(Reply(content) for content in contents)
-
-    def user_prompts(self) -> list[str]:
-        return [
-            next(m["content"] for m in r["body"]["messages"] if m["role"] == "user")
-            for r in self.requests
-        ]
-
-
-def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", 0))
-            body = json.loads(self.rfile.read(length))
-            server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-            reply = server.replies.pop(0) if server.replies else Reply(status=500)
-            if reply.hold:
-                server.release.wait(timeout=10)
-            payload: dict[str, Any] = {
-                "id": "chatcmpl-test",
-                "object": "chat.completion",
-                "model": body.get("model"),
-                "choices": [
-                    {"index": 0, "message": {"role": "assistant", "content": reply.content}}
-                ],
-            }
-            if reply.usage is not None:
-                payload["usage"] = reply.usage
-            data = json.dumps(payload).encode() if reply.status == 200 else b'{"error":"x"}'
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-    return Handler
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (the timeout test) leaves a broken pipe behind; expected.
-        return None
-
-
 @pytest.fixture
 def chat_server() -> Iterator[ChatServer]:
-    state = ChatServer(url="")
-    httpd = _QuietServer(("127.0.0.1", 0), _handler(state))
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        state.release.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with running_chat_server() as server:
+        yield server
+
+
+__all__ = ["ChatServer", "Reply", "chat_server", "tiny_llm_folder"]

@@ -20,6 +20,7 @@ from triage.api.schemas import (
     DocumentSummaryRead,
     ExplanationRead,
     ReprocessRead,
+    SecondOpinionRead,
     UploadedFileRead,
     UploadRead,
 )
@@ -33,6 +34,7 @@ from triage.documents.service import (
     list_documents,
     request_reprocessing,
 )
+from triage.fields.schema import DocumentFields
 from triage.intake.multipart import MultipartError, MultipartReader, RequestTooLargeError
 from triage.intake.service import DocumentCreate, FileOutcome, InvalidUploadError, UploadStatus
 from triage.intake.service import spool_dir as make_spool_dir
@@ -201,6 +203,16 @@ def document_read(session: Session, document: Document) -> DocumentRead:
         pages=document.pages,
         ocr=document.ocr,
         parse_metadata=document.parse_metadata,
+        fields=DocumentFields.model_validate(document.fields) if document.fields else None,
+        summary=document.summary,
+        second_opinion=(
+            SecondOpinionRead.model_validate(document.second_opinion)
+            if document.second_opinion
+            else None
+        ),
+        assist_status=document.assist_status,
+        assist_reason=document.assist_reason,
+        assist_detail=document.assist_detail,
         events=events,
     )
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
-from triage.db.models import DocumentStatus
+from triage.db.models import AssistStatus, DocumentStatus
+from triage.fields.schema import DocumentFields
 from triage.intake.service import UploadStatus
 
 DISPLAY_ZONE = ZoneInfo("Europe/Berlin")
@@ -104,6 +105,20 @@ class ExplanationRead(BaseModel):
     novel: bool
 
 
+class SecondOpinionRead(BaseModel):
+    """The LLM's choice among the classifier's top case types, or its abstention. Shown,
+    never applied: the routing stays the classifier's (``applied`` is always false)."""
+
+    case_type: str | None
+    abstained: bool
+    reason: str | None
+    candidates: list[str]
+    classifier_case_type: str | None
+    classifier_confidence: float | None
+    agrees: bool | None
+    applied: bool
+
+
 class DocumentRead(DocumentSummaryRead):
     created_at: LocalTime
     classifier: str | None
@@ -115,6 +130,15 @@ class DocumentRead(DocumentSummaryRead):
     pages: int | None
     ocr: bool
     parse_metadata: dict[str, Any] | None = Field(serialization_alias="metadata")
+    # Each value with its text span and source (pattern or llm); patterns run for every
+    # document, the LLM fills gaps when one is configured.
+    fields: DocumentFields | None = None
+    summary: str | None = None
+    second_opinion: SecondOpinionRead | None = None
+    # pending, done, unavailable (no LLM configured) or failed, and why.
+    assist_status: AssistStatus | None = None
+    assist_reason: str | None = None
+    assist_detail: dict[str, Any] | None = None
     events: list[DocumentEventRead]
 
 
@@ -141,3 +165,28 @@ class ModelStatusRead(BaseModel):
 
 class ReloadRead(BaseModel):
     tenants: list[ModelStatusRead]
+
+
+class LlmUsageTotalsRead(BaseModel):
+    calls: int
+    failed_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    calls_by_task: dict[str, int]
+
+
+class LlmUsageDayRead(LlmUsageTotalsRead):
+    day: date
+
+
+class LlmUsageRead(BaseModel):
+    """What the LLM assistance cost the caller's tenant (UTC days, cache hits not counted)."""
+
+    tenant: str
+    backend: str
+    model: str
+    since: date | None
+    until: date | None
+    total: LlmUsageTotalsRead
+    days: list[LlmUsageDayRead]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -45,6 +46,15 @@ class DocumentStatus(enum.StrEnum):
     NEEDS_REVIEW = "needs_review"
     FAILED = "failed"
     DONE = "done"
+
+
+class AssistStatus(enum.StrEnum):
+    """Where the LLM assistance (fields, summary, second opinion) of a document stands."""
+
+    PENDING = "pending"
+    DONE = "done"
+    UNAVAILABLE = "unavailable"
+    FAILED = "failed"
 
 
 class JobStatus(enum.StrEnum):
@@ -133,6 +143,14 @@ class Document(Base):
     lease_expires_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
 
+    # What the patterns (and later the LLM) found, the LLM's summary and second opinion.
+    fields: Mapped[dict[str, Any] | None]
+    summary: Mapped[str | None] = mapped_column(Text)
+    second_opinion: Mapped[dict[str, Any] | None]
+    assist_status: Mapped[str | None] = mapped_column(String(16))
+    assist_reason: Mapped[str | None] = mapped_column(Text)
+    assist_detail: Mapped[dict[str, Any] | None]
+
 
 class DocumentEvent(Base):
     __tablename__ = "document_events"
@@ -200,3 +218,46 @@ class LabelledExample(Base):
     actor_id: Mapped[str | None] = mapped_column(String(64))
     actor_name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LlmResultEntry(Base):
+    """A cached LLM answer, keyed by what determines it (``triage.llm.cache.CacheKey``).
+
+    Not per tenant: a hit needs the exact same text, so a tenant learns nothing from it
+    that it does not already hold."""
+
+    __tablename__ = "llm_results"
+    __table_args__ = (
+        UniqueConstraint(
+            "text_sha256", "task", "prompt", "model", "variant", name="uq_llm_results_key"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    task: Mapped[str] = mapped_column(String(64))
+    prompt: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(500))
+    variant: Mapped[str] = mapped_column(String(200))
+    value: Mapped[Any | None] = mapped_column(JSON)
+    dropped_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LlmUsage(Base):
+    """LLM calls of a tenant, summed per day and task: what the assistance costs."""
+
+    __tablename__ = "llm_usage"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "day", "task", name="uq_llm_usage_tenant_day_task"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    day: Mapped[date] = mapped_column(Date)
+    task: Mapped[str] = mapped_column(String(64))
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    failed_calls: Mapped[int] = mapped_column(Integer, default=0)
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)

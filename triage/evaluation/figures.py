@@ -112,6 +112,8 @@ class ModelFigures:
     out_of_scope: OutOfScope | None = None
     train_seconds: float | None = None
     predictions_per_second: float | None = None
+    # slowest and fastest of the timed chunks the median above comes from
+    predictions_per_second_spread: tuple[float, float] | None = None
 
     @property
     def coverage_key(self) -> str:
@@ -150,6 +152,7 @@ class ModelFigures:
                 "out_of_scope": self.out_of_scope,
                 "train_seconds": self.train_seconds,
                 "predictions_per_second": self.predictions_per_second,
+                "predictions_per_second_spread": self.predictions_per_second_spread,
             }
         )
 
@@ -273,6 +276,7 @@ def model_figures(
     target_precision: float = DEFAULT_TARGET_PRECISION,
     train_seconds: float | None = None,
     predictions_per_second: float | None = None,
+    predictions_per_second_spread: tuple[float, float] | None = None,
 ) -> ModelFigures:
     """Score one classifier. ``routed[i]`` says whether the model's own thresholds sent row
     i to automatic routing (False: to review); without it the threshold and out-of-scope
@@ -331,6 +335,7 @@ def model_figures(
         out_of_scope=out_of_scope,
         train_seconds=train_seconds,
         predictions_per_second=predictions_per_second,
+        predictions_per_second_spread=predictions_per_second_spread,
     )
 
 

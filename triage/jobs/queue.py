@@ -9,6 +9,7 @@ SQLite and PostgreSQL alike; on PostgreSQL the candidate is chosen with
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -23,6 +24,8 @@ from triage.db.types import utcnow
 
 class JobKind:
     PROCESS = "process"
+    # LLM fields, summary and second opinion of a triaged document (triage.assist).
+    ASSIST = "assist"
 
 
 class JobPriority(IntEnum):
@@ -80,31 +83,40 @@ def claim_next(
     return claimed[0] if claimed else None
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
-    return or_(
+def _claimable(now: datetime, kinds: Collection[str] | None = None) -> ColumnElement[bool]:
+    claimable = or_(
         (Job.status == JobStatus.QUEUED) & (Job.available_at <= now),
         (Job.status == JobStatus.RUNNING) & (Job.lease_expires_at < now),
     )
+    return claimable if kinds is None else claimable & Job.kind.in_(list(kinds))
 
 
-def ready_count(factory: sessionmaker[Session], *, limit: int) -> int:
-    """How many jobs could be claimed now (counted up to ``limit``)."""
+def ready_count(
+    factory: sessionmaker[Session], *, limit: int, kinds: Collection[str] | None = None
+) -> int:
+    """How many jobs (of ``kinds``; None: any) could be claimed now (counted up to ``limit``)."""
     with factory() as session:
-        ids = select(Job.id).where(_claimable(utcnow())).limit(limit).subquery()
+        ids = select(Job.id).where(_claimable(utcnow(), kinds)).limit(limit).subquery()
         return session.scalar(select(func.count()).select_from(ids)) or 0
 
 
 def claim_batch(
-    factory: sessionmaker[Session], *, worker_id: str, lease_seconds: int, limit: int
+    factory: sessionmaker[Session],
+    *,
+    worker_id: str,
+    lease_seconds: int,
+    limit: int,
+    kinds: Collection[str] | None = None,
 ) -> list[ClaimedJob]:
-    """Leases up to ``limit`` waiting jobs, highest priority first, in one transaction.
+    """Leases up to ``limit`` waiting jobs (of ``kinds``; None: any), highest priority
+    first, in one transaction.
 
     On PostgreSQL the candidates are locked with SKIP LOCKED, so concurrent workers take
     different jobs; on SQLite the transaction holds the write lock (BEGIN IMMEDIATE). The
     update re-checks that each job is still claimable, so a job is never leased twice.
     """
     now = utcnow()
-    claimable = _claimable(now)
+    claimable = _claimable(now, kinds)
     with transaction(factory) as session:
         candidates = session.scalars(
             select(Job.id)
@@ -174,3 +186,24 @@ def retry_or_fail(
         )
     )
     return retry
+
+
+def release(session: Session, *, job: ClaimedJob) -> bool:
+    """Hands a job back untouched, as if never claimed (its attempt does not count): for
+    background work that gives way to waiting triage work. False when the lease was lost."""
+    now = utcnow()
+    result = session.execute(
+        update(Job)
+        .where(
+            Job.id == job.id, Job.lease_owner == job.lease_owner, Job.status == JobStatus.RUNNING
+        )
+        .values(
+            status=JobStatus.QUEUED,
+            lease_owner=None,
+            lease_expires_at=None,
+            attempts=Job.attempts - 1,
+            available_at=now,
+            updated_at=now,
+        )
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
