@@ -163,3 +163,20 @@ def tenant_b(services: Services) -> TenantKeys:
 def client(services: Services) -> Iterator[TestClient]:
     with TestClient(create_app(services=services)) as test_client:
         yield test_client
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--shared-data",
+        action="store_true",
+        help="also run the tests marked shared_data (they read ../shared/data)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--shared-data"):
+        return
+    skip = pytest.mark.skip(reason="reads ../shared/data: opt in with --shared-data")
+    for item in items:
+        if "shared_data" in item.keywords:
+            item.add_marker(skip)

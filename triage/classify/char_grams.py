@@ -1,8 +1,8 @@
 """Character n-gram TF-IDF of long letters, fast: counted per distinct word, not per n-gram.
 
 scikit-learn's ``char_wb`` analyzer cuts every word of a document into its n-grams and
-counts them one by one in Python: about 8 ms for a 2,600-character news article, which
-held prediction on long documents to ~125 per second (gnad10k). Within word boundaries a
+counts them one by one in Python, several milliseconds for a 2,600-character news article
+(gnad10k): too slow for prediction on long letters. Within word boundaries a
 word's n-grams depend on the word alone, so here each distinct word of a document is
 looked up once — its in-vocabulary columns are cached per word — and multiplied by how
 often it occurs. The result is the same matrix that ``TfidfVectorizer.transform`` gives

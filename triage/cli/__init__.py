@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from triage.cli import admin, eval_trained, evaluate, ingest, model_versions, models, server, train
+from triage.cli import (
+    admin,
+    eval_llm,
+    eval_trained,
+    evaluate,
+    ingest,
+    model_versions,
+    models,
+    server,
+    train,
+)
 
 app = typer.Typer(
     name="triage",
@@ -20,6 +30,7 @@ evaluate.register(app)
 train.register(app)
 eval_trained.register(app)
 model_versions.register(app)
+eval_llm.register(app)
 
 
 def main() -> None:
