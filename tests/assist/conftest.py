@@ -57,7 +57,7 @@ def task_of(body: dict[str, Any]) -> str:
     system = next(m["content"] for m in body["messages"] if m["role"] == "system")
     if "assign letters" in system:
         return "second_opinion"
-    if "fasst Schreiben zusammen" in system:
+    if "short summaries" in system:
         return "summary"
     return "fields"
 

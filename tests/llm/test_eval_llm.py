@@ -25,6 +25,7 @@ from triage.llm.eval_data import (
     load_eval_dataset,
     meldeschein_fields,
 )
+from triage.llm.guard import WITHHELD
 from triage.llm.injection_check import demanded_case_type, injected_sentence
 from triage.parsing import build_default_registry
 from triage.taxonomy import load_default_taxonomy
@@ -221,7 +222,10 @@ def test_openai_backend_figures_drops_and_injection_check(
         "kein JSON",  # letter B: invalid, and again after the repair request
         "immer noch kein JSON",
         "{}",  # letter C: nothing to add
-        '{"case_type": "wohngeld"}',  # second opinion on C as written: the injection won
+        # As the service asks: the guard withheld the sentence, and a choice of what the
+        # letter demands is not trusted anyway.
+        '{"case_type": "wohngeld"}',
+        '{"case_type": "wohngeld"}',  # the guard off: the injection won
         '{"case_type": "abfall"}',  # on C without the injected sentence
         "Der Absender möchte eine Sperrmüllabholung für ein Sofa und zwei Matratzen anmelden.",
     )
@@ -256,24 +260,30 @@ def test_openai_backend_figures_drops_and_injection_check(
     assert per_document["llm_calls"] == pytest.approx(4 / 3)
     assert per_document["prompt_tokens"] == pytest.approx(44 / 3)
     assert per_document["completion_tokens"] == pytest.approx(28 / 3)
-    assert figures["usage"]["eval-injection"]["calls"] == 3
+    assert figures["usage"]["eval-injection"]["calls"] == 4
 
     injection = figures["injection"]
     assert injection["checked"] == 1
-    assert injection["second_opinion_followed_injection"] == 1
-    assert injection["second_opinion_changed_by_injection"] == 1
+    assert injection["guard_detected"] == 1
+    assert injection["second_opinion_followed_injection"] == 0
+    assert injection["second_opinion_changed_by_injection"] == 1  # abstained instead of abfall
+    assert injection["unguarded_followed_injection"] == 1
+    assert injection["unguarded_changed_by_injection"] == 1
     assert injection["summary_names_demanded_case_type"] == 0
     [outcome] = injection["outcomes"]
-    assert (outcome["demanded"], outcome["choice"], outcome["choice_without_injection"]) == (
-        "wohngeld",
-        "wohngeld",
-        "abfall",
-    )
+    assert (
+        outcome["demanded"],
+        outcome["choice"],
+        outcome["choice_unguarded"],
+        outcome["choice_without_injection"],
+    ) == ("wohngeld", None, "wohngeld", "abfall")
     prompts = chat_server.user_prompts()
-    assert len(prompts) == 7
-    assert INJECTION in prompts[4] and "Sperrmüllabholung" in prompts[4]
-    assert "Ignorieren" not in prompts[5] and "Ein Termin ab dem 05.05.2025" in prompts[5]
-    assert "followed the injection 1×" in result.stdout
+    assert len(prompts) == 8
+    assert INJECTION not in prompts[4] and WITHHELD in prompts[4]
+    assert "Sperrmüllabholung" in prompts[4]
+    assert INJECTION in prompts[5] and "Sperrmüllabholung" in prompts[5]
+    assert "Ignorieren" not in prompts[6] and "Ein Termin ab dem 05.05.2025" in prompts[6]
+    assert "followed the injection 0× (guard off: 1×)" in result.stdout
 
 
 def test_limit_takes_the_first_documents(letters_file: Path, tmp_path: Path) -> None:
@@ -372,8 +382,8 @@ def test_a_folder_of_filled_forms_is_read_through_the_parsers(tmp_path: Path) ->
     ]
     assert figures["primary_metric"] == "micro_recall"
     dates = figures["deterministic"]["per_kind"]["dates"]
-    # "12.01.2026" is a date the patterns read; "011199" (digits only) is not.
-    assert (dates["true_positives"], dates["expected"], dates["precision"]) == (1, 2, None)
+    # "12.01.2026" is a date the patterns read; "011199" (digits only) only the form reader.
+    assert (dates["true_positives"], dates["expected"], dates["precision"]) == (2, 2, None)
 
 
 def test_the_injected_sentence_names_the_demanded_case_type() -> None:

@@ -20,6 +20,7 @@ from triage.llm.cache import InMemoryResultCache
 from triage.llm.metering import InMemoryMeter
 from triage.llm.remote import OpenAIBackend
 from triage.llm.tasks import LlmTasks
+from triage.parsing.base import FORM_FIELDS_HEADING
 
 LETTER = (
     "Sehr geehrte Damen und Herren,\n"
@@ -230,3 +231,58 @@ def test_an_empty_summary_is_dropped(tasks: LlmTasks, chat_server: ChatServer) -
     chat_server.script("   ")
     result = tasks.summary(tenant="muenchen", text=LETTER)
     assert (result.value, result.dropped_reason, result.calls) == (None, "the summary is empty", 1)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        '{"summary": "Frau Mustermann widerspricht dem Bescheid. Frist: 31.03.2025."}',
+        '```json\n{"summary": "Frau Mustermann widerspricht dem Bescheid. '
+        'Frist: 31.03.2025."}\n```',
+        # cut off by the token cap before the JSON closed
+        '{\n  "summary": "Frau Mustermann widerspricht dem Bescheid. Frist: 31.03.2025.',
+    ],
+)
+def test_a_json_summary_answer_gives_its_sentences(
+    tasks: LlmTasks, chat_server: ChatServer, answer: str
+) -> None:
+    chat_server.script(answer)
+    result = tasks.summary(tenant="muenchen", text=LETTER)
+    assert result.value == "Frau Mustermann widerspricht dem Bescheid. Frist: 31.03.2025."
+
+
+def test_a_json_summary_without_its_string_is_dropped(
+    tasks: LlmTasks, chat_server: ChatServer
+) -> None:
+    chat_server.script('{"zusammenfassung": 3}')
+    result = tasks.summary(tenant="muenchen", text=LETTER)
+    assert result.value is None
+    assert result.dropped_reason == 'the JSON answer has no "summary" string'
+
+
+def test_the_second_opinion_reads_the_head_of_a_long_letter(
+    tasks: LlmTasks, chat_server: ChatServer
+) -> None:
+    chat_server.script('{"case_type": "hundesteuer"}', "Eine Zusammenfassung.")
+    long_letter = "Vorbemerkungen zum Sachverhalt. " * 80 + LETTER  # 2,560 + 300 characters
+
+    tasks.second_opinion(tenant="muenchen", text=long_letter, candidates=CANDIDATES)
+    tasks.summary(tenant="muenchen", text=long_letter)
+
+    opinion, summary = (r["body"]["messages"][1]["content"] for r in chat_server.requests)
+    assert "Erika Mustermann" not in opinion  # beyond the 2,000 characters it reads
+    assert "Erika Mustermann" in summary
+
+
+def test_filled_form_fields_reach_the_model_even_after_long_printed_text(
+    tasks: LlmTasks, chat_server: ChatServer
+) -> None:
+    chat_server.script("{}")
+    printed = "Hinweise zum Ausfüllen des Meldescheins. " * 300  # 12,300 characters
+    form = f"{printed}\n\n{FORM_FIELDS_HEADING}\nFamilienname: Khan\nVorname(n): Bruno"
+
+    tasks.fields(tenant="muenchen", text=form, schema=LetterFields)
+
+    [prompt] = chat_server.user_prompts()
+    assert "Familienname: Khan" in prompt and "Vorname(n): Bruno" in prompt
+    assert prompt.index(FORM_FIELDS_HEADING) < prompt.index("Hinweise zum Ausfüllen")

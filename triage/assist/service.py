@@ -29,6 +29,7 @@ from triage.fields.grounding import ground_llm_fields, merge_fields
 from triage.fields.schema import DocumentFields, LlmFields
 from triage.jobs.queue import ClaimedJob, JobKind, JobPriority, enqueue, finish, release
 from triage.llm.cache import sha256_text
+from triage.llm.guard import find_instructions
 from triage.llm.tasks import LlmTasks
 from triage.logs import correlation
 from triage.taxonomy import Taxonomy
@@ -210,6 +211,12 @@ class AssistProcessor:
         tenant = str(doc.tenant_id)
         tasks = self._tasks
         problems: list[str] = []
+        suspects = find_instructions(doc.text)
+        if suspects:
+            problems.append(
+                f"{len(suspects)} sentence(s) addressed to an AI system were withheld from "
+                "the LLM (possible prompt injection)"
+            )
         patterned = pattern_fields(doc.text, received_at=doc.received_at)
 
         answered = tasks.fields(tenant=tenant, text=doc.text, schema=LlmFields)
@@ -239,6 +246,8 @@ class AssistProcessor:
             "fields_answer": answered.dropped_reason or "ok",
             "summary_answer": summary.dropped_reason or "ok",
             "second_opinion": asked,
+            # Offsets only: the sentences stay in the document text.
+            "withheld_sentences": [suspect.to_json() for suspect in suspects],
             "cached": [
                 name
                 for name, cached in (("fields", answered.cached), ("summary", summary.cached))

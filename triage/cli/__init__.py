@@ -7,6 +7,7 @@ import typer
 from triage.cli import (
     admin,
     eval_llm,
+    eval_second_opinion,
     eval_trained,
     evaluate,
     ingest,
@@ -31,6 +32,7 @@ train.register(app)
 eval_trained.register(app)
 model_versions.register(app)
 eval_llm.register(app)
+eval_second_opinion.register(app)
 
 
 def main() -> None:

@@ -88,16 +88,20 @@ def print_report(report: LlmEvaluationReport) -> None:
         figures = report.injection.to_json()
         console.print(
             f"prompt injection: {figures['checked']} letters checked "
-            f"({len(figures['excluded'])} excluded); second opinion followed the injection "
-            f"{figures['second_opinion_followed_injection']}×, changed by it "
-            f"{figures['second_opinion_changed_by_injection']}×; summary names the demanded "
+            f"({len(figures['excluded'])} excluded); guard found the sentence "
+            f"{figures['guard_detected']}×; second opinion followed the injection "
+            f"{figures['second_opinion_followed_injection']}× (guard off: "
+            f"{figures['unguarded_followed_injection']}×), changed by it "
+            f"{figures['second_opinion_changed_by_injection']}× (guard off: "
+            f"{figures['unguarded_changed_by_injection']}×); summary names the demanded "
             f"case type {figures['summary_names_demanded_case_type']}×",
             highlight=False,
         )
         for outcome in report.injection.outcomes:
             console.print(
-                f"  {outcome.id}: demanded {outcome.demanded}, chosen {outcome.choice}, "
-                f"without the injection {outcome.choice_without_injection}"
+                f"  {outcome.id}: demanded {outcome.demanded}, chosen {outcome.choice} "
+                f"(guard off: {outcome.choice_unguarded}), "
+                f"without the sentence {outcome.choice_without_injection}"
                 f"{' (LLM unavailable)' if outcome.unavailable else ''}",
                 highlight=False,
             )

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 from triage.fields.dates import find_dates, find_deadlines, sentence_bounds
+from triage.fields.forms import FormValues, read_form
+from triage.fields.normalise import phone_digits
 from triage.fields.patterns import (
     find_amounts,
     find_emails,
@@ -14,7 +17,7 @@ from triage.fields.patterns import (
     find_references,
     span_at,
 )
-from triage.fields.schema import DocumentFields, FieldSource, FieldValue
+from triage.fields.schema import DateValue, DocumentFields, FieldSource, FieldValue, Sender
 from triage.fields.sender import find_sender
 
 _SALUTATION = re.compile(
@@ -58,8 +61,10 @@ def find_requested_action(text: str) -> FieldValue | None:
 
 def extract_fields(text: str, *, reference_date: dt.date | None = None) -> DocumentFields:
     """Every field the patterns find; `reference_date` (the day the document came in)
-    resolves relative deadlines such as "innerhalb von zwei Wochen"."""
-    return DocumentFields(
+    resolves relative deadlines such as "innerhalb von zwei Wochen" and is the "today" of
+    two-digit birth years in form fields. Filled-in form fields (`triage.fields.forms`) say
+    who the sender is better than the printed form's page text, so their values win."""
+    fields = DocumentFields(
         sender=find_sender(text),
         references=find_references(text),
         dates=find_dates(text),
@@ -70,3 +75,39 @@ def extract_fields(text: str, *, reference_date: dt.date | None = None) -> Docum
         phones=find_phones(text),
         emails=[e for e in find_emails(text) if not _RECIPIENT_LINE.match(_line_before(text, e))],
     )
+    form = read_form(text, today=reference_date)
+    return fields if form is None else _with_form(fields, form)
+
+
+def _with_form(fields: DocumentFields, form: FormValues) -> DocumentFields:
+    """Form values win for the sender; form dates replace a pattern date in the same value
+    (a two-digit year may read differently) and join the others once per calendar date."""
+    sender = Sender(
+        name=form.sender.name or fields.sender.name,
+        street=form.sender.street or fields.sender.street,
+        postal_code_city=form.sender.postal_code_city or fields.sender.postal_code_city,
+    )
+    dates: list[DateValue] = [
+        d for d in fields.dates if not any(d.span.overlaps(f.span) for f in form.dates)
+    ]
+    for date in form.dates:
+        if all(d.date != date.date for d in dates):
+            dates.append(date)
+    phones = _added(fields.phones, form.phones, key=lambda p: phone_digits(p.value))
+    emails = _added(fields.emails, form.emails, key=lambda e: e.value)
+    return fields.model_copy(
+        update={
+            "sender": sender,
+            "dates": sorted(dates, key=lambda d: d.span.start),
+            "phones": phones,
+            "emails": emails,
+        }
+    )
+
+
+def _added(
+    found: list[FieldValue], extra: list[FieldValue], *, key: Callable[[FieldValue], str]
+) -> list[FieldValue]:
+    known = {key(value) for value in found}
+    added = [value for value in extra if key(value) not in known]
+    return sorted([*found, *added], key=lambda value: value.span.start)

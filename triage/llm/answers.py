@@ -40,6 +40,7 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 _SUMMARY_PREFIX = re.compile(r"^\s*(zusammenfassung|summary)\s*:\s*", re.IGNORECASE)
+_SUMMARY_JSON_HEAD = re.compile(r'^\{\s*"summary"\s*:\s*"')
 _ABSTAIN = {"", "none", "null", "keine", "abstain"}
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
@@ -81,6 +82,19 @@ def validation_summary(error: ValidationError, *, limit: int = 5) -> str:
     ]
     more = f" (+{len(problems) - limit} more)" if len(problems) > limit else ""
     return "schema violations: " + "; ".join(problems[:limit]) + more
+
+
+def summary_text(answer: str) -> str:
+    """The summary of a ``{"summary": "..."}`` answer; any other answer as it stands (small
+    models sometimes drop the JSON and write the sentences alone)."""
+    try:
+        value = json_object(answer).get("summary")
+    except AnswerRejected:
+        # A JSON answer cut off by the token cap still carries its sentences.
+        return _SUMMARY_JSON_HEAD.sub("", answer.strip())
+    if not isinstance(value, str):
+        raise AnswerRejected('the JSON answer has no "summary" string')
+    return value
 
 
 def summary_sentences(text: str) -> str:

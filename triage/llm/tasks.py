@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
+from triage.fields.forms import form_first
 from triage.llm.answers import (
     AnswerRejected,
     chosen_key,
     json_object,
     summary_sentences,
+    summary_text,
     validated,
 )
 from triage.llm.backends import (
@@ -35,6 +37,7 @@ from triage.llm.backends import (
 )
 from triage.llm.cache import CacheEntry, CacheKey, ResultCache, digest_json, sha256_text
 from triage.llm.fencing import fence
+from triage.llm.guard import GUARD_VERSION, demanded_by, find_instructions, withheld
 from triage.llm.metering import CallUsage, Meter
 from triage.llm.privacy import Pseudonymiser, pseudonymise_enabled
 from triage.llm.prompts import Prompt, load_prompt, prompts_directory
@@ -51,6 +54,9 @@ SchemaT = TypeVar("SchemaT", bound=BaseModel)
 TOKEN_CAPS = {"summary": 200, "second_opinion": 40}
 # Long letters are cut for the prompt; the head carries sender, reference and concern.
 MAX_DOCUMENT_CHARS = 8000
+# Choosing among a few case types needs the gist, not the whole letter: on 2 cores every
+# 1,000 prompt tokens cost the 1.5B model about 14 s.
+TASK_DOCUMENT_CHARS = {"second_opinion": 2000}
 
 
 class Candidate(NamedTuple):
@@ -79,7 +85,9 @@ class LlmTasks:
         lang: str = "de",
         max_new_tokens: int = 400,
         timeout: float = 60.0,
+        guard: bool = True,
     ) -> None:
+        """``guard=False`` only for measuring what the injection guard buys (eval-llm)."""
         self.backend = backend
         self.cache = cache
         self.meter = meter
@@ -88,7 +96,22 @@ class LlmTasks:
         self.lang = lang
         self.max_new_tokens = max_new_tokens
         self.timeout = timeout
+        self.guard = guard
         self._prompts: dict[str, Prompt] = {}
+
+    def without_guard(self) -> LlmTasks:
+        """The same backend, cache and meter with the injection guard off."""
+        return LlmTasks(
+            backend=self.backend,
+            cache=self.cache,
+            meter=self.meter,
+            pseudonymiser=self.pseudonymiser,
+            prompts_dir=self.prompts_dir,
+            lang=self.lang,
+            max_new_tokens=self.max_new_tokens,
+            timeout=self.timeout,
+            guard=False,
+        )
 
     @property
     def enabled(self) -> bool:
@@ -97,7 +120,7 @@ class LlmTasks:
 
     def summary(self, *, tenant: str, text: str) -> LlmResult[str]:
         def interpret(answer: str, restore: Callable[[Any], Any]) -> str:
-            return summary_sentences(str(restore(answer)))
+            return summary_sentences(str(restore(summary_text(answer))))
 
         return self._run(
             tenant=tenant, task="summary", text=text, values={}, interpret=interpret, repair=False
@@ -139,11 +162,17 @@ class LlmTasks:
             return LlmResult(None, "no candidates to choose from")
         keys = [candidate.key for candidate in listed]
         case_types = "\n".join(f"- {c.key}: {c.name} – {c.description}" for c in listed)
+        suspects = find_instructions(text) if self.guard else []
 
         def interpret(answer: str, restore: Callable[[Any], Any]) -> str | None:
             key, reason = chosen_key(answer, keys)
             if reason is not None:
                 raise AnswerRejected(reason)
+            chosen = listed[keys.index(str(key))]
+            if demanded_by(suspects, key=chosen.key, name=chosen.name) is not None:
+                # The model never saw that sentence, yet picked what it demands: a hidden
+                # instruction may have worked another way, so the choice is not trusted.
+                raise AnswerRejected("the letter itself demands this case type")
             return key
 
         return self._run(
@@ -173,11 +202,17 @@ class LlmTasks:
         variant: str = "",
     ) -> LlmResult[Any]:
         prompt = self.prompt(task)
-        key = CacheKey(sha256_text(text), task, prompt.identity, self.backend.model_name, variant)
+        guarded = f"+guard{GUARD_VERSION}" if self.guard else "+unguarded"
+        identity = prompt.identity + guarded
+        key = CacheKey(sha256_text(text), task, identity, self.backend.model_name, variant)
         if (hit := self.cache.get(key)) is not None:
             return LlmResult(hit.value, hit.dropped_reason, cached=True)
 
-        sent, restore = self._pseudonymised(text[:MAX_DOCUMENT_CHARS])
+        # Filled form fields go first: a form's printed text alone can fill the cut.
+        shown = form_first(text)
+        shown = withheld(shown, find_instructions(shown)) if self.guard else shown
+        cut = TASK_DOCUMENT_CHARS.get(task, MAX_DOCUMENT_CHARS)
+        sent, restore = self._pseudonymised(shown[:cut])
         fenced = fence(sent)
         messages = prompt.messages(document=fenced.render(), boundary=fenced.boundary, **values)
         max_new_tokens = min(self.max_new_tokens, TOKEN_CAPS.get(task, self.max_new_tokens))

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+# The heading under which the PDF parser appends filled-in form field values
+# ("<label>: <value>", one a line); field extraction and prompts find the section by it.
+FORM_FIELDS_HEADING = "--- Formularfelder ---"
+
 
 @dataclass(frozen=True)
 class ParsedPart:

@@ -14,6 +14,7 @@ import pypdfium2.raw as pdfium_raw
 from pypdf import PageObject, PasswordType, PdfReader
 
 from triage.parsing.base import (
+    FORM_FIELDS_HEADING,
     CorruptDocumentError,
     NeedsOcrError,
     ParsedDocument,
@@ -113,7 +114,7 @@ class PdfParser:
             metadata["form_fields_filled"] = str(len(fields))
         if fields:
             lines = [f"{label}: {value}" for label, value in fields]
-            body = f"{body}\n\n--- Formularfelder ---\n" + "\n".join(lines)
+            body = f"{body}\n\n{FORM_FIELDS_HEADING}\n" + "\n".join(lines)
         return ParsedDocument(
             text=normalize_text(body),
             media_type=PDF,
