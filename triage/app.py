@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from triage.api import admin, documents, health, queues
+from triage.api import admin, documents, health, metrics, queues
 from triage.bootstrap import ensure_bootstrap_admin_key
-from triage.config import Settings
+from triage.config import Settings, host_port
+from triage.metrics.exposition import MetricsServer, installation_registry
 from triage.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 tenant_name=settings.default_tenant,
                 plaintext=settings.bootstrap_admin_key,
             )
+        metrics_server = None
+        if settings.metrics_enabled and settings.metrics_bind:
+            metrics_server = MetricsServer.start(
+                host_port(settings.metrics_bind), installation_registry(active)
+            )
+        app.state.metrics_server = metrics_server
         worker = EmbeddedWorker(active) if settings.embedded_worker else None
         if worker:
             worker.start()
@@ -62,6 +69,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         finally:
             if worker:
                 worker.stop()
+            if metrics_server:
+                metrics_server.stop()
             if owned:
                 active.close()
 
@@ -75,4 +84,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(documents.router, prefix="/api/v1")
     app.include_router(queues.router, prefix="/api/v1")
     app.include_router(admin.router, prefix="/api/v1")
+    if settings.metrics_enabled and not settings.metrics_bind:
+        app.include_router(metrics.router)
     return app

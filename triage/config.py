@@ -125,9 +125,27 @@ class Settings(BaseSettings):
         default=(0.3, 0.6),
         description="Classifier confidences [low, high) that ask the LLM for a second opinion.",
     )
+    priority_policy: Path | None = Field(
+        default=None,
+        description="The installation's default priority policy (YAML); default: the shipped "
+        "triage/priority/default_policy.yaml. A tenant may load its own.",
+    )
     prompts_dir: Path | None = Field(
         default=None,
         description="LLM prompt files; default: prompts/ in the checkout (triage.llm.prompts).",
+    )
+
+    metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics.")
+    metrics_bind: str | None = Field(
+        default=None,
+        description="host:port of a separate metrics listener without authentication, "
+        "with every tenant's figures (e.g. 127.0.0.1:9464); unset: GET /metrics on the API, "
+        "for a tenant's admin key, with that tenant's figures.",
+    )
+    worker_metrics_bind: str | None = Field(
+        default=None,
+        description="host:port where a separate `triage worker` serves its own metrics "
+        "(stage timings, errors); unset: none.",
     )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -144,6 +162,13 @@ class Settings(BaseSettings):
         low, high = value
         if not 0 <= low <= high <= 1:
             raise ValueError("llm_grey_zone must be (low, high) with 0 <= low <= high <= 1")
+        return value
+
+    @field_validator("metrics_bind", "worker_metrics_bind")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if value is not None:
+            host_port(value)
         return value
 
     @model_validator(mode="after")
@@ -191,3 +216,12 @@ class Settings(BaseSettings):
     @property
     def max_request_bytes(self) -> int:
         return int(self.max_request_mb * MEGABYTE)
+
+
+def host_port(value: str) -> tuple[str, int]:
+    """``"127.0.0.1:9464"`` or ``"[::1]:9464"`` as (host, port); port 0 picks a free one."""
+    host, sep, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"expected host:port, got {value!r}")
+    return host, int(port)

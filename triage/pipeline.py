@@ -26,6 +26,8 @@ from triage.db.types import utcnow
 from triage.fields.schema import DocumentFields
 from triage.logs import correlation
 from triage.parsing import ParsedDocument
+from triage.priority.score import Priority
+from triage.priority.service import apply_priority
 from triage.routing.router import REVIEW_QUEUE, RouteDecision
 
 log = logging.getLogger(__name__)
@@ -73,8 +75,11 @@ class DocumentContext:
     prediction: Prediction | None = None
     route: RouteDecision | None = None
     fields: DocumentFields | None = None
+    priority: Priority | None = None
     verdict: Verdict | None = None
     notes: list[dict[str, Any]] = field(default_factory=list)
+    # Seconds per step: its own for a per-document step, its share of a batch step's time.
+    timings: dict[str, float] = field(default_factory=dict)
 
     def stop(self, exc: NeedsReviewError | StepFailedError) -> None:
         with correlation(self.document_id):
@@ -100,11 +105,13 @@ class PerDocumentStep:
 
     def run(self, batch: Sequence[DocumentContext]) -> None:
         for ctx in batch:
+            started = time.perf_counter()
             with correlation(ctx.document_id):
                 try:
                     self.run_one(ctx)
                 except (NeedsReviewError, StepFailedError) as exc:
                     ctx.stop(exc)
+            ctx.timings[self.name] = time.perf_counter() - started
 
     def run_one(self, ctx: DocumentContext) -> None:
         raise NotImplementedError
@@ -122,7 +129,10 @@ class Pipeline:
                 break
             started = time.perf_counter()
             step.run(active)
-            timings.append(f"{step.name} {time.perf_counter() - started:.2f} s")
+            elapsed = time.perf_counter() - started
+            timings.append(f"{step.name} {elapsed:.2f} s")
+            for ctx in active:
+                ctx.timings.setdefault(step.name, elapsed / len(active))
         log.info("batch of %d: %s", len(batch), ", ".join(timings))
         for ctx in batch:
             if ctx.verdict is None:
@@ -173,7 +183,7 @@ def apply_results(document: Document, ctx: DocumentContext) -> None:
     route = ctx.route
     if route is not None:
         document.queue = route.queue
-        document.priority = route.priority
+        apply_priority(document, ctx.priority)
         document.due_at = route.due_at
         document.routed_at = utcnow()
     elif verdict.status in (DocumentStatus.NEEDS_REVIEW, DocumentStatus.FAILED):

@@ -28,8 +28,12 @@ from triage.fields.pseudonymise import Pseudonymiser
 from triage.intake.service import IntakeService
 from triage.jobs.queue import ready_count
 from triage.llm import LlmTasks, build_llm_tasks
+from triage.metrics.pipeline import PipelineMetrics
 from triage.parsing import ParserRegistry, TesseractOcr, build_default_registry
 from triage.pipeline import Pipeline
+from triage.priority.policy import default_policy, load_policy_file
+from triage.priority.service import PriorityPolicies
+from triage.priority.step import PriorityStep
 from triage.steps import ClassifyStep, EmbedStep, FieldsStep, IndexStep, ParseStep
 from triage.storage import BlobStore, LocalBlobStore
 from triage.taxonomy import Taxonomy, load_default_taxonomy
@@ -53,8 +57,11 @@ class Services:
     embedder: Lazy[Embedder]
     vector_store: Lazy[VectorStore]
     classifiers: ClassifierProvider
+    priorities: PriorityPolicies
     llm: LlmTasks
     wake_workers: threading.Event = field(default_factory=threading.Event)
+    # One per process, shared by its workers: the API's /metrics shows the embedded one's.
+    worker_metrics: PipelineMetrics = field(default_factory=PipelineMetrics)
 
     def new_worker(self) -> Worker:
         processor = DocumentProcessor(
@@ -62,6 +69,7 @@ class Services:
             blob_store=self.blob_store,
             pipeline=self.pipeline,
             after_triage=AssistScheduler(enabled=self.llm.enabled).after_triage,
+            metrics=self.worker_metrics,
         )
         assist = (
             AssistProcessor(
@@ -94,6 +102,7 @@ class Services:
             gather_seconds=self.settings.worker_gather_seconds,
             idle_tasks=[retrain] if retrain is not None else [],
             assist=assist,
+            metrics=self.worker_metrics,
         )
         worker.wake = self.wake_workers
         return worker
@@ -189,12 +198,19 @@ def build_services(
         encoder=embedder.model_name if embedder else resolve_model_name(settings.embedding_model),
         cache=classifier_cache,
     )
+    priorities = PriorityPolicies(
+        session_factory=factory,
+        default=load_policy_file(settings.priority_policy)
+        if settings.priority_policy
+        else default_policy(),
+    )
     pipeline = Pipeline(
         [
             ParseStep(registry),
             EmbedStep(lazy_embedder),
             ClassifyStep(classifiers.model_for, threshold=lambda: settings.review_threshold),
             FieldsStep(),
+            PriorityStep(policy_for=priorities.for_tenant, taxonomy_for=classifiers.taxonomy_for),
             IndexStep(vector_store),
         ]
     )
@@ -226,6 +242,7 @@ def build_services(
         embedder=lazy_embedder,
         vector_store=vector_store,
         classifiers=classifiers,
+        priorities=priorities,
         llm=llm,
         wake_workers=wake,
     )

@@ -16,12 +16,13 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage.actors import Actor, worker_actor
-from triage.db.models import Document, DocumentStatus
+from triage.db.models import Document, DocumentStatus, Tenant
 from triage.db.session import transaction
 from triage.db.types import utcnow
 from triage.documents.service import record_event
 from triage.jobs.queue import ClaimedJob, JobKind, claim_batch, finish, ready_count, retry_or_fail
 from triage.logs import correlation
+from triage.metrics.pipeline import PipelineMetrics
 from triage.pipeline import DocumentContext, Pipeline, apply_results
 from triage.routing.router import REVIEW_QUEUE
 from triage.storage import BlobStore
@@ -74,6 +75,7 @@ class DocumentProcessor:
         blob_store: BlobStore,
         pipeline: Pipeline,
         after_triage: Callable[[Session, Document], None] | None = None,
+        metrics: PipelineMetrics | None = None,
     ) -> None:
         """``after_triage`` runs in the transaction that writes a document's result (it
         schedules the LLM assistance)."""
@@ -81,6 +83,7 @@ class DocumentProcessor:
         self._blobs = blob_store
         self._pipeline = pipeline
         self._after_triage = after_triage
+        self._metrics = metrics
 
     def process(self, jobs: Sequence[ClaimedJob], actor: Actor) -> None:
         # One short transaction to start the batch and one to finish it: per-document
@@ -145,6 +148,15 @@ class DocumentProcessor:
         record_event(
             session, document=document, actor=actor, action=verdict.status.value, detail=detail
         )
+        if self._metrics is not None:
+            # Counted only with a written result: a lost lease means another worker counts it.
+            failed = verdict.status is DocumentStatus.FAILED
+            self._metrics.document_triaged(
+                tenant=_tenant_name(session, document),
+                timings=ctx.timings,
+                outcome=verdict.status.value,
+                failed_stage=(verdict.stage or "unknown") if failed else None,
+            )
 
     def give_up(self, job: ClaimedJob, actor: Actor, reason: str) -> None:
         self.mark_failed(
@@ -167,6 +179,13 @@ class DocumentProcessor:
                 action=DocumentStatus.FAILED.value,
                 detail={"stage": stage, "reason": reason},
             )
+            if self._metrics is not None:
+                self._metrics.document_failed(tenant=_tenant_name(session, document), stage=stage)
+
+
+def _tenant_name(session: Session, document: Document) -> str:
+    tenant = session.get(Tenant, document.tenant_id)  # once per session: the identity map
+    return tenant.name if tenant is not None else str(document.tenant_id)
 
 
 class Worker:
@@ -184,6 +203,7 @@ class Worker:
         gather_seconds: float = 0.0,
         idle_tasks: Sequence[IdleTask] = (),
         assist: JobHandler | None = None,
+        metrics: PipelineMetrics | None = None,
     ) -> None:
         """``idle_tasks`` run in this worker's thread when the job queue is empty: never in
         a request, and never while a batch waits for this worker. ``assist`` runs the LLM
@@ -202,6 +222,7 @@ class Worker:
         self._handlers: dict[str, JobHandler] = {JobKind.PROCESS: processor}
         if assist is not None:
             self._handlers[JobKind.ASSIST] = assist
+        self._metrics = metrics
         self.wake = threading.Event()
 
     def run_once(self) -> int:
@@ -252,6 +273,8 @@ class Worker:
             handler.process(jobs, self._actor)
         except Exception as exc:
             log.exception("a batch of %d %s jobs raised", len(jobs), jobs[0].kind)
+            if self._metrics is not None:
+                self._metrics.jobs_raised(kind=jobs[0].kind, count=len(jobs))
             reason = f"{type(exc).__name__}: {exc}"
             for job in jobs:
                 with correlation(job.document_id):

@@ -15,7 +15,6 @@ from tests.conftest import TenantKeys
 from triage.db.models import LabelledExample
 from triage.db.session import transaction
 from triage.queues.service import claim_next
-from triage.routing.router import sla_priority
 from triage.services import Services
 from triage.taxonomy import load_default_taxonomy
 from triage.tenants import authenticate_api_key
@@ -156,7 +155,12 @@ def test_correct_reroutes_and_keeps_a_labelled_example(
     assert body["claimed_by"] is None
     # Priority and due date follow the new case type's SLA.
     widerspruch = load_default_taxonomy().get("widerspruch")
-    assert body["priority"] == sla_priority(widerspruch)
+    sla = [r for r in body["priority_reasons"] if r["kind"] == "sla"]
+    assert [r["reason"] for r in sla] == [
+        f"Bearbeitungsziel der Fallart: {widerspruch.sla_days} Tage"
+    ]
+    total = sum(r["weight"] for r in body["priority_reasons"])
+    assert body["priority"] == pytest.approx(total, abs=0.05)
     assert body["due_at"] == "2026-12-01T09:00:00+01:00"
     corrected = next(e for e in body["events"] if e["action"] == "corrected")
     assert corrected["detail"]["from"]["case_type"] == "hundesteuer"

@@ -156,9 +156,16 @@ def correct(
     document_id: uuid.UUID, body: CorrectRequest, actor: CaseworkerDep, services: ServicesDep
 ) -> DocumentRead:
     taxonomy = _taxonomy(services, actor)
+    assert actor.tenant_id is not None
+    policy = services.priorities.for_tenant(actor.tenant_id)
     return _act(
         services,
         lambda s: queues.correct(
-            s, actor=actor, document_id=document_id, case_type=body.case_type, taxonomy=taxonomy
+            s,
+            actor=actor,
+            document_id=document_id,
+            case_type=body.case_type,
+            taxonomy=taxonomy,
+            policy=policy,
         ),
     )

@@ -7,11 +7,21 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
-from triage.db.models import AssistStatus, DocumentStatus
+from triage.db.models import AssistStatus, Document, DocumentStatus
+from triage.db.types import utcnow
 from triage.fields.schema import DocumentFields
 from triage.intake.service import UploadStatus
+from triage.priority.service import current_priority
 
 DISPLAY_ZONE = ZoneInfo("Europe/Berlin")
 
@@ -51,6 +61,15 @@ class AlternativeRead(BaseModel):
     confidence: float
 
 
+class PriorityReasonRead(BaseModel):
+    """One part of the priority: ``kind`` (deadline, statutory, sla, hardship, waiting),
+    its points (``weight``) and the reason in German."""
+
+    kind: str
+    weight: float
+    reason: str
+
+
 class DocumentSummaryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -72,7 +91,9 @@ class DocumentSummaryRead(BaseModel):
     case_type: str | None
     confidence: float | None
     queue: str | None
-    priority: int | None
+    # Higher is more urgent: the stored components plus waiting time, as of this response.
+    priority: float | None = None
+    priority_reasons: list[PriorityReasonRead] = Field(default_factory=list)
     due_at: LocalTime | None
     claimed_by: str | None = Field(validation_alias=AliasChoices("claimed_by_name", "claimed_by"))
     lease_expires_at: LocalTime | None
@@ -84,6 +105,23 @@ class DocumentSummaryRead(BaseModel):
     @classmethod
     def _none_is_empty(cls, value: object) -> object:
         return [] if value is None else value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _priority_now(cls, data: Any) -> Any:
+        if not isinstance(data, Document):
+            return data
+        priority, reasons = current_priority(
+            key=data.priority_key,
+            components=data.priority_components,
+            received_at=data.received_at,
+            now=utcnow(),
+        )
+        values = {name: getattr(data, name) for name in cls.model_fields if hasattr(data, name)}
+        values.pop("priority", None)
+        if hasattr(data, "claimed_by_name"):
+            values["claimed_by"] = data.claimed_by_name
+        return {**values, "priority": priority, "priority_reasons": reasons}
 
 
 class NeighbourRead(BaseModel):

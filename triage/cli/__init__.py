@@ -13,6 +13,7 @@ from triage.cli import (
     ingest,
     model_versions,
     models,
+    priority,
     server,
     train,
 )
@@ -33,6 +34,7 @@ eval_trained.register(app)
 model_versions.register(app)
 eval_llm.register(app)
 eval_second_opinion.register(app)
+priority.register(app)
 
 
 def main() -> None:

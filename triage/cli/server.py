@@ -15,9 +15,10 @@ from rich.console import Console
 
 from triage.app import create_app
 from triage.bootstrap import ensure_demo_tenant
-from triage.config import Settings
+from triage.config import Settings, host_port
 from triage.demo.seed import seed_demo_letters
 from triage.logs import configure_logging
+from triage.metrics.exposition import MetricsServer
 from triage.services import Services, build_services
 from triage.vectors import ModelMismatchError
 
@@ -62,6 +63,9 @@ def serve(
     console.print(f"API:          {base}/api/v1")
     console.print(f"API docs:     {base}/docs")
     console.print(f"Health check: {base}/healthz")
+    if settings.metrics_enabled:
+        where = f"http://{settings.metrics_bind}" if settings.metrics_bind else base
+        console.print(f"Metrics:      {where}/metrics")
     console.print(f"Database:     {settings.effective_database_url}")
     console.print(f"Data folder:  {settings.data_dir}")
     if settings.embedded_worker:
@@ -98,10 +102,25 @@ def worker(
     _open_vectors_or_exit(services)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    metrics = start_worker_metrics(settings, services)
     try:
         services.new_worker().run_forever(stop, heartbeat=HEARTBEAT)
     finally:
+        if metrics:
+            metrics.stop()
         services.close()
+
+
+def start_worker_metrics(settings: Settings, services: Services) -> MetricsServer | None:
+    """The worker's own figures (stage timings, errors) on ``TRIAGE_WORKER_METRICS_BIND``;
+    the database's figures come from the API, once for the installation."""
+    if not (settings.metrics_enabled and settings.worker_metrics_bind):
+        return None
+    server = MetricsServer.start(
+        host_port(settings.worker_metrics_bind), services.worker_metrics.registry
+    )
+    console.print(f"Metrics:      {server.url}")
+    return server
 
 
 def _open_vectors_or_exit(services: Services) -> None:

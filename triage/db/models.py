@@ -95,6 +95,7 @@ class Document(Base):
         Index("ix_documents_tenant_received", "tenant_id", "received_at"),
         Index("ix_documents_tenant_external_ref", "tenant_id", "external_ref"),
         Index("ix_documents_tenant_queue_status", "tenant_id", "queue", "status"),
+        Index("ix_documents_claim_order", "tenant_id", "queue", "priority_key", "received_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -131,7 +132,13 @@ class Document(Base):
     model_version: Mapped[str | None] = mapped_column(String(64))
     explanation: Mapped[dict[str, Any] | None]
     queue: Mapped[str | None] = mapped_column(String(64))
-    priority: Mapped[int | None] = mapped_column(Integer)
+    # What makes the letter urgent (triage.priority.score): the facts found once, their
+    # points under the tenant's policy with the waiting rate used, and the sort key that
+    # adds waiting time at query time without going stale.
+    priority_facts: Mapped[dict[str, Any] | None]
+    priority_components: Mapped[dict[str, Any] | None]
+    priority_base: Mapped[float | None] = mapped_column(Float)
+    priority_key: Mapped[float | None] = mapped_column(Float)
     due_at: Mapped[datetime | None]
     routed_at: Mapped[datetime | None]
 
@@ -197,6 +204,18 @@ class TenantTaxonomy(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[dict[str, Any]]
+    source: Mapped[str] = mapped_column(String(500))
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TenantPriorityPolicy(Base):
+    """A tenant's own priority policy; tenants without one use the shipped default."""
+
+    __tablename__ = "tenant_priority_policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), unique=True)
     content: Mapped[dict[str, Any]]
     source: Mapped[str] = mapped_column(String(500))
     loaded_at: Mapped[datetime] = mapped_column(default=utcnow)

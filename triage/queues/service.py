@@ -25,7 +25,10 @@ from triage.documents.service import (
     record_event,
     visible_documents,
 )
-from triage.routing.router import REVIEW_QUEUE, due_date, sla_priority
+from triage.priority.policy import PriorityPolicy
+from triage.priority.score import PriorityFacts, prioritise
+from triage.priority.service import apply_priority
+from triage.routing.router import REVIEW_QUEUE, due_date
 from triage.taxonomy import Taxonomy
 
 QUEUED_STATES = (DocumentStatus.ROUTED, DocumentStatus.NEEDS_REVIEW, DocumentStatus.FAILED)
@@ -97,10 +100,21 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def claim_order() -> tuple[Any, ...]:
+    """Priority now (the stored sort key orders as the priority with waiting time does),
+    then age; documents without a priority (stopped before routing) come last."""
+    return (
+        Document.priority_key.desc().nulls_last(),
+        Document.received_at,
+        Document.id,
+    )
+
+
 def claim_next(
     session: Session, *, actor: Actor, queue: str, lease_seconds: int
 ) -> Document | None:
-    """Hands the oldest open document of the queue to the actor, or None when it is empty.
+    """Hands the most urgent open document of the queue to the actor (highest priority
+    now, then the oldest; see ``claim_order``), or None when the queue is empty.
 
     On PostgreSQL the candidate rows are locked with SKIP LOCKED, so concurrent claimers
     take different documents; on SQLite the write transaction is serialised (BEGIN
@@ -111,7 +125,7 @@ def claim_next(
         visible_documents(actor)
         .with_only_columns(Document.id)
         .where(Document.queue == queue, _queued(), _unleased(now))
-        .order_by(Document.received_at, Document.id)
+        .order_by(*claim_order())
         .limit(5)
         .with_for_update(skip_locked=True)
     ).all()
@@ -254,8 +268,10 @@ def correct(
     document_id: uuid.UUID,
     case_type: str,
     taxonomy: Taxonomy,
+    policy: PriorityPolicy,
 ) -> Document:
-    """Sets the case type a person decided on, re-routes, and keeps it as training data."""
+    """Sets the case type a person decided on, re-routes, and keeps it as training data;
+    the priority follows the new case type's SLA."""
     try:
         target = taxonomy.get(case_type)
     except KeyError:
@@ -275,7 +291,9 @@ def correct(
     document.stage = None
     document.error = None
     document.review_reason = None
-    document.priority = sla_priority(target)
+    if document.priority_facts is not None:
+        facts = PriorityFacts.from_json(document.priority_facts).with_sla(target.sla_days)
+        apply_priority(document, prioritise(facts, received_at=document.received_at, policy=policy))
     document.due_at = due_date(target, document.received_at)
     document.routed_at = utcnow()
     _clear_lease(document)

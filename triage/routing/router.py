@@ -1,8 +1,7 @@
 """From a prediction to a place: the case type's queue, or the review queue when unsure.
 
-Priority is an interim urgency score until the priority model arrives: it follows the
-case type's SLA (a 5-day case type is more urgent than a 30-day one), and the due date is
-the received date plus the SLA days. Claims are served oldest first for now.
+The due date is the received date plus the case type's SLA days; the priority, with its
+reasons, comes from ``triage.priority``.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from triage.classify.base import Prediction
 from triage.db.models import DocumentStatus
 from triage.taxonomy import CaseType, Taxonomy
 
-MAX_SLA_DAYS = 365
 # Where documents wait for a person: below the threshold, novel, needing OCR, or failed.
 REVIEW_QUEUE = "review"
 
@@ -24,14 +22,8 @@ REVIEW_QUEUE = "review"
 class RouteDecision:
     status: DocumentStatus
     queue: str
-    priority: int
     due_at: datetime
     review_reason: str | None = None
-
-
-def sla_priority(case_type: CaseType) -> int:
-    """0–100; higher is more urgent."""
-    return round(100 * (1 - min(case_type.sla_days, MAX_SLA_DAYS) / MAX_SLA_DAYS) ** 8)
 
 
 def due_date(case_type: CaseType, received_at: datetime) -> datetime:
@@ -44,14 +36,13 @@ def route(
     """``threshold`` is the global one; a trained model's per-class threshold in the
     prediction replaces it."""
     case_type = taxonomy.get(prediction.case_type)
-    priority = sla_priority(case_type)
     due_at = due_date(case_type, received_at)
     own = prediction.threshold
     needed = threshold if own is None else own
     if prediction.confidence >= needed:
-        return RouteDecision(DocumentStatus.ROUTED, case_type.queue, priority, due_at)
+        return RouteDecision(DocumentStatus.ROUTED, case_type.queue, due_at)
     reason = _review_reason(prediction, threshold=needed, per_class=own is not None)
-    return RouteDecision(DocumentStatus.NEEDS_REVIEW, REVIEW_QUEUE, priority, due_at, reason)
+    return RouteDecision(DocumentStatus.NEEDS_REVIEW, REVIEW_QUEUE, due_at, reason)
 
 
 def _review_reason(prediction: Prediction, *, threshold: float, per_class: bool) -> str:

@@ -1,0 +1,73 @@
+"""The pipeline step that finds what makes a letter urgent and scores it."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+
+from triage.assist.fields import received_day
+from triage.pipeline import DocumentContext, PerDocumentStep
+from triage.priority.policy import PriorityPolicy
+from triage.priority.score import StatutoryFact, detect_facts, prioritise
+from triage.priority.statutory import StatutoryTable, find_statutory_periods
+from triage.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+
+
+class PriorityStep(PerDocumentStep):
+    """After classification and fields: deadlines (from the fields), hardship signals and
+    the SLA of the chosen case type, scored under the tenant's policy. Enrichment, not
+    triage: should it break, the document is routed without a priority."""
+
+    name = "priority"
+
+    def __init__(
+        self,
+        *,
+        policy_for: Callable[[uuid.UUID], PriorityPolicy],
+        taxonomy_for: Callable[[uuid.UUID], Taxonomy],
+    ) -> None:
+        self._policy_for = policy_for
+        self._taxonomy_for = taxonomy_for
+        self._policies: dict[uuid.UUID, tuple[PriorityPolicy, StatutoryTable]] = {}
+
+    def run(self, batch: Sequence[DocumentContext]) -> None:
+        self._policies = {}  # read once per batch and tenant: a new policy applies next batch
+        super().run(batch)
+
+    def _policy(self, tenant_id: uuid.UUID) -> tuple[PriorityPolicy, StatutoryTable]:
+        if tenant_id not in self._policies:
+            policy = self._policy_for(tenant_id)
+            self._policies[tenant_id] = (policy, policy.statutory_table())
+        return self._policies[tenant_id]
+
+    def run_one(self, ctx: DocumentContext) -> None:
+        if ctx.parsed is None or ctx.prediction is None:
+            return
+        try:
+            taxonomy = self._taxonomy_for(ctx.tenant_id)
+            case_type = ctx.prediction.case_type
+            sla = taxonomy.get(case_type).sla_days if case_type in taxonomy.keys else None
+            policy, table = self._policy(ctx.tenant_id)
+            received = received_day(ctx.received_at)
+            periods = find_statutory_periods(
+                ctx.parsed.text, received=received, land=policy.land, table=table
+            )
+            facts = detect_facts(
+                text=ctx.parsed.text,
+                received=received,
+                deadlines=ctx.fields.deadlines if ctx.fields is not None else [],
+                sla_days=sla,
+                policy=policy,
+                statutory=[
+                    StatutoryFact(p.key, p.ends_on, p.reason)
+                    for p in periods
+                    if p.ends_on is not None
+                ],
+            )
+            ctx.priority = prioritise(facts, received_at=ctx.received_at, policy=policy)
+        except Exception as exc:
+            log.exception("priority failed; the document goes on without one")
+            ctx.notes.append({"step": self.name, "error": f"{type(exc).__name__}: {exc}"})
