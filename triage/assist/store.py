@@ -115,6 +115,18 @@ class DbMeter:
             )
 
 
+def usage_sums() -> tuple[Any, ...]:
+    """Calls, failed calls, prompt and completion tokens and seconds, summed: the columns
+    of every usage report, in that order."""
+    return (
+        func.sum(LlmUsage.calls),
+        func.sum(LlmUsage.failed_calls),
+        func.sum(LlmUsage.prompt_tokens),
+        func.sum(LlmUsage.completion_tokens),
+        func.sum(LlmUsage.seconds),
+    )
+
+
 @dataclass(frozen=True)
 class DailyUsage:
     day: dt.date
@@ -129,15 +141,9 @@ def usage_by_day(
     until: dt.date | None = None,
 ) -> list[DailyUsage]:
     """The tenant's usage per UTC day (oldest first), each with its calls per task."""
-    query = select(
-        LlmUsage.day,
-        LlmUsage.task,
-        func.sum(LlmUsage.calls),
-        func.sum(LlmUsage.failed_calls),
-        func.sum(LlmUsage.prompt_tokens),
-        func.sum(LlmUsage.completion_tokens),
-        func.sum(LlmUsage.seconds),
-    ).where(LlmUsage.tenant_id == tenant_id)
+    query = select(LlmUsage.day, LlmUsage.task, *usage_sums()).where(
+        LlmUsage.tenant_id == tenant_id
+    )
     if since is not None:
         query = query.where(LlmUsage.day >= since)
     if until is not None:

@@ -24,6 +24,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from triage.assist.store import usage_sums
 from triage.db.models import Document, DocumentStatus, LlmUsage, Tenant
 from triage.db.types import utcnow
 from triage.queues.service import QUEUED_STATES
@@ -169,15 +170,7 @@ class DatabaseCollector(Collector):
 
     def _llm_usage(self, session: Session, tenants: dict[uuid.UUID, str]) -> Iterator[Metric]:
         rows = session.execute(
-            select(
-                LlmUsage.tenant_id,
-                LlmUsage.task,
-                func.sum(LlmUsage.calls),
-                func.sum(LlmUsage.failed_calls),
-                func.sum(LlmUsage.prompt_tokens),
-                func.sum(LlmUsage.completion_tokens),
-                func.sum(LlmUsage.seconds),
-            )
+            select(LlmUsage.tenant_id, LlmUsage.task, *usage_sums())
             .where(*self._scoped(LlmUsage.tenant_id))
             .group_by(LlmUsage.tenant_id, LlmUsage.task)
         ).all()
