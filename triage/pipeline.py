@@ -118,8 +118,13 @@ class PerDocumentStep:
 
 
 class Pipeline:
-    def __init__(self, steps: Sequence[Step]) -> None:
+    """``steps`` run in order on the documents not yet stopped; ``closing`` steps run on
+    every document of the batch at the end, stopped or not (the priority: a document that
+    failed waits in a queue too)."""
+
+    def __init__(self, steps: Sequence[Step], *, closing: Sequence[Step] = ()) -> None:
         self.steps = list(steps)
+        self.closing = list(closing)
 
     def run(self, batch: Sequence[DocumentContext]) -> None:
         timings: list[str] = []
@@ -127,16 +132,21 @@ class Pipeline:
             active = [ctx for ctx in batch if ctx.verdict is None]
             if not active:
                 break
-            started = time.perf_counter()
-            step.run(active)
-            elapsed = time.perf_counter() - started
-            timings.append(f"{step.name} {elapsed:.2f} s")
-            for ctx in active:
-                ctx.timings.setdefault(step.name, elapsed / len(active))
-        log.info("batch of %d: %s", len(batch), ", ".join(timings))
+            timings.append(_timed(step, active))
         for ctx in batch:
             if ctx.verdict is None:
                 ctx.verdict = _route_verdict(ctx.route)
+        timings += [_timed(step, batch) for step in self.closing if batch]
+        log.info("batch of %d: %s", len(batch), ", ".join(timings))
+
+
+def _timed(step: Step, batch: Sequence[DocumentContext]) -> str:
+    started = time.perf_counter()
+    step.run(batch)
+    elapsed = time.perf_counter() - started
+    for ctx in batch:
+        ctx.timings.setdefault(step.name, elapsed / len(batch))
+    return f"{step.name} {elapsed:.2f} s"
 
 
 def _route_verdict(decision: RouteDecision | None) -> Verdict:

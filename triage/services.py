@@ -210,9 +210,11 @@ def build_services(
             EmbedStep(lazy_embedder),
             ClassifyStep(classifiers.model_for, threshold=lambda: settings.review_threshold),
             FieldsStep(),
-            PriorityStep(policy_for=priorities.for_tenant, taxonomy_for=classifiers.taxonomy_for),
             IndexStep(vector_store),
-        ]
+        ],
+        closing=[
+            PriorityStep(policy_for=priorities.for_tenant, taxonomy_for=classifiers.taxonomy_for)
+        ],
     )
     # One per process: a local model loads once, and the result cache and the usage meter
     # live in the database, shared by every worker.

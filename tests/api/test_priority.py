@@ -112,3 +112,16 @@ def test_a_policy_change_rescores_the_open_documents(
     assert 49 < older_waiting["weight"] < 51 and waiting["weight"] < 1  # 5 points a day
     queue = body["queue"]
     assert _claim_all(client, tenant_a, queue) == [first, second, urgent]
+
+
+def test_a_document_stopped_before_routing_waits_with_a_priority_too(
+    client: TestClient, services: Services, tenant_a: TenantKeys
+) -> None:
+    broken = upload_one(client, tenant_a, "kaputt.pdf", b"%PDF-1.7\nkein echtes PDF")
+    process_all(services)
+
+    body = _document(client, tenant_a, broken)
+    assert (body["status"], body["queue"]) == ("failed", "review")
+    assert [r["kind"] for r in body["priority_reasons"]] == ["waiting"]
+    assert body["priority"] is not None
+    assert _claim_all(client, tenant_a, "review") == [broken]

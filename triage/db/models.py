@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
 
@@ -95,7 +96,13 @@ class Document(Base):
         Index("ix_documents_tenant_received", "tenant_id", "received_at"),
         Index("ix_documents_tenant_external_ref", "tenant_id", "external_ref"),
         Index("ix_documents_tenant_queue_status", "tenant_id", "queue", "status"),
-        Index("ix_documents_claim_order", "tenant_id", "queue", "priority_key", "received_at"),
+        Index(
+            "ix_documents_claim_order",
+            "tenant_id",
+            "queue",
+            text("priority_key DESC"),
+            "received_at",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

@@ -102,12 +102,9 @@ def _iso(value: datetime | None) -> str | None:
 
 def claim_order() -> tuple[Any, ...]:
     """Priority now (the stored sort key orders as the priority with waiting time does),
-    then age; documents without a priority (stopped before routing) come last."""
-    return (
-        Document.priority_key.desc().nulls_last(),
-        Document.received_at,
-        Document.id,
-    )
+    then age. Every queued document has a key (the pipeline's closing priority step), so
+    the order needs no NULL handling and ``ix_documents_claim_order`` serves it."""
+    return (Document.priority_key.desc(), Document.received_at, Document.id)
 
 
 def claim_next(
