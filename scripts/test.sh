@@ -36,4 +36,6 @@ echo "PostgreSQL test cluster on 127.0.0.1:$pg_port"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy triage
-.venv/bin/pytest "$@"
+# Two workers: the 2-core machine is idle half the time while a test waits on the database
+# or a subprocess. TRIAGE_TEST_WORKERS=0 runs everything in one process.
+.venv/bin/pytest -n "${TRIAGE_TEST_WORKERS:-2}" --dist worksteal "$@"

@@ -28,7 +28,7 @@ from triage.tenants import create_api_key, create_tenant
 PG_ENV = "TRIAGE_TEST_POSTGRES_URL"
 
 
-def _postgres_admin_url() -> str | None:
+def postgres_admin_url() -> str | None:
     url = os.environ.get(PG_ENV)
     if not url and os.environ.get("CI") == "true":
         raise RuntimeError(
@@ -48,7 +48,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str | None]:
-    admin_url = _postgres_admin_url()
+    admin_url = postgres_admin_url()
     if admin_url is None:
         yield None
         return
@@ -78,7 +78,7 @@ def database_url(
         shutil.copyfile(sqlite_template, path)
         yield f"sqlite:///{path}"
         return
-    admin_url = _postgres_admin_url()
+    admin_url = postgres_admin_url()
     if admin_url is None or postgres_template is None:
         pytest.skip(f"PostgreSQL not configured ({PG_ENV}); scripts/test.sh starts one")
     name = f"triage_test_{uuid.uuid4().hex[:12]}"

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from triage.links.finder import LinkRules
+
 MEGABYTE = 1024 * 1024
 # The folder the setup command builds (scripts/install.sh): models/ in the checkout.
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "multilingual-e5-small"
@@ -130,6 +132,40 @@ class Settings(BaseSettings):
         description="The installation's default priority policy (YAML); default: the shipped "
         "triage/priority/default_policy.yaml. A tenant may load its own.",
     )
+    link_window_days: int = Field(
+        default=180, ge=1, description="How far back a follow-up letter looks for its matter."
+    )
+    duplicate_window_days: int = Field(
+        default=60, ge=1, description="How far back a letter looks for its own earlier copy."
+    )
+    follow_up_similarity: float = Field(
+        default=0.93,
+        ge=0,
+        le=1,
+        description="Cosine from which a letter of the same sender counts as the same matter.",
+    )
+    duplicate_similarity: float = Field(
+        default=0.95, ge=0, le=1, description="Cosine from which a letter may be a duplicate."
+    )
+    duplicate_overlap: float = Field(
+        default=0.60,
+        ge=0,
+        le=1,
+        description="Share of word triples two texts must have in common to be one letter "
+        "(a scan and an e-mail of one letter differ in their frame and OCR slips).",
+    )
+    duplicate_new_words: int = Field(
+        default=15,
+        ge=0,
+        description="Most words a letter may add to an earlier one and still be its duplicate "
+        "(a reply quoting the whole earlier letter adds its own paragraphs).",
+    )
+    follow_up_hold_days: float = Field(
+        default=3,
+        ge=0,
+        description="A follow-up is offered first to whoever holds its earlier document, or "
+        "completed it within this many days; 0: no preference.",
+    )
     prompts_dir: Path | None = Field(
         default=None,
         description="LLM prompt files; default: prompts/ in the checkout (triage.llm.prompts).",
@@ -150,6 +186,17 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     demo: bool = Field(default=False, description="Load the demo tenant and letters at start.")
+
+    @property
+    def link_rules(self) -> LinkRules:
+        return LinkRules(
+            window_days=self.link_window_days,
+            duplicate_window_days=self.duplicate_window_days,
+            follow_up_similarity=self.follow_up_similarity,
+            duplicate_similarity=self.duplicate_similarity,
+            duplicate_overlap=self.duplicate_overlap,
+            duplicate_new_words=self.duplicate_new_words,
+        )
 
     @field_validator("data_dir")
     @classmethod

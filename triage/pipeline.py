@@ -24,6 +24,8 @@ from triage.classify.base import Prediction
 from triage.db.models import Document, DocumentStatus
 from triage.db.types import utcnow
 from triage.fields.schema import DocumentFields
+from triage.links.finder import Link
+from triage.links.service import apply_link
 from triage.logs import correlation
 from triage.parsing import ParsedDocument
 from triage.priority.score import Priority
@@ -76,6 +78,10 @@ class DocumentContext:
     route: RouteDecision | None = None
     fields: DocumentFields | None = None
     priority: Priority | None = None
+    # The earlier document this one follows up or repeats, and the route it would have had
+    # on its own (kept for a reviewer who finds it is no duplicate).
+    link: Link | None = None
+    link_own_route: dict[str, Any] | None = None
     verdict: Verdict | None = None
     notes: list[dict[str, Any]] = field(default_factory=list)
     # Seconds per step: its own for a per-document step, its share of a batch step's time.
@@ -191,9 +197,11 @@ def apply_results(document: Document, ctx: DocumentContext) -> None:
     # Fields belong to the text of this run: a reprocessed document loses the old ones.
     document.fields = ctx.fields.model_dump(mode="json") if ctx.fields is not None else None
     route = ctx.route
+    # Every queued document has a priority (the closing priority step), routed or stopped.
+    apply_priority(document, ctx.priority)
+    apply_link(document, ctx.link, own_route=ctx.link_own_route)
     if route is not None:
         document.queue = route.queue
-        apply_priority(document, ctx.priority)
         document.due_at = route.due_at
         document.routed_at = utcnow()
     elif verdict.status in (DocumentStatus.NEEDS_REVIEW, DocumentStatus.FAILED):

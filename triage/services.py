@@ -27,12 +27,14 @@ from triage.embedding import Embedder, resolve_model_name
 from triage.fields.pseudonymise import Pseudonymiser
 from triage.intake.service import IntakeService
 from triage.jobs.queue import ready_count
+from triage.links.service import LinkCandidates
+from triage.links.step import LinkStep
 from triage.llm import LlmTasks, build_llm_tasks
 from triage.metrics.pipeline import PipelineMetrics
 from triage.parsing import ParserRegistry, TesseractOcr, build_default_registry
 from triage.pipeline import Pipeline
 from triage.priority.policy import default_policy, load_policy_file
-from triage.priority.service import PriorityPolicies
+from triage.priority.service import PolicyRescorer, PriorityPolicies
 from triage.priority.step import PriorityStep
 from triage.steps import ClassifyStep, EmbedStep, FieldsStep, IndexStep, ParseStep
 from triage.storage import BlobStore, LocalBlobStore
@@ -68,6 +70,7 @@ class Services:
             session_factory=self.session_factory,
             blob_store=self.blob_store,
             pipeline=self.pipeline,
+            priority_policy_for=self.priorities.for_tenant,
             after_triage=AssistScheduler(enabled=self.llm.enabled).after_triage,
             metrics=self.worker_metrics,
         )
@@ -77,6 +80,7 @@ class Services:
                 tasks=self.llm,
                 taxonomy_for=self.classifiers.taxonomy_for,
                 grey_zone=self.settings.llm_grey_zone,
+                land_for=self.priorities.land_for,
                 triage_waiting=lambda: (
                     ready_count(self.session_factory, limit=1, kinds=TRIAGE_KINDS) > 0
                 ),
@@ -100,7 +104,12 @@ class Services:
             poll_seconds=self.settings.worker_poll_seconds,
             batch_size=self.settings.worker_batch_size,
             gather_seconds=self.settings.worker_gather_seconds,
-            idle_tasks=[retrain] if retrain is not None else [],
+            idle_tasks=[
+                PolicyRescorer(
+                    session_factory=self.session_factory, default=self.priorities.default
+                ),
+                *([retrain] if retrain is not None else []),
+            ],
             assist=assist,
             metrics=self.worker_metrics,
         )
@@ -209,7 +218,12 @@ def build_services(
             ParseStep(registry),
             EmbedStep(lazy_embedder),
             ClassifyStep(classifiers.model_for, threshold=lambda: settings.review_threshold),
-            FieldsStep(),
+            FieldsStep(land_for=priorities.land_for),
+            LinkStep(
+                store=vector_store,
+                candidates=LinkCandidates(session_factory=factory),
+                rules=lambda: settings.link_rules,
+            ),
             IndexStep(vector_store),
         ],
         closing=[

@@ -123,11 +123,25 @@ class FieldsStep(PerDocumentStep):
 
     name = "fields"
 
+    def __init__(self, *, land_for: Callable[[uuid.UUID], str | None]) -> None:
+        """``land_for`` names a tenant's Land (its priority policy's): periods end on its
+        working days."""
+        self._land_for = land_for
+        self._lands: dict[uuid.UUID, str | None] = {}
+
+    def run(self, batch: Sequence[DocumentContext]) -> None:
+        self._lands = {}  # read once per batch and tenant
+        super().run(batch)
+
     def run_one(self, ctx: DocumentContext) -> None:
         if ctx.parsed is None:
             return
+        if ctx.tenant_id not in self._lands:
+            self._lands[ctx.tenant_id] = self._land_for(ctx.tenant_id)
         try:
-            ctx.fields = pattern_fields(ctx.parsed.text, received_at=ctx.received_at)
+            ctx.fields = pattern_fields(
+                ctx.parsed.text, received_at=ctx.received_at, land=self._lands[ctx.tenant_id]
+            )
         except Exception as exc:
             log.exception("field extraction failed; the document goes on without fields")
             ctx.notes.append({"step": self.name, "error": f"{type(exc).__name__}: {exc}"})

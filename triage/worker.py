@@ -16,14 +16,19 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage.actors import Actor, worker_actor
+from triage.assist.fields import received_day
 from triage.db.models import Document, DocumentStatus, Tenant
 from triage.db.session import transaction
 from triage.db.types import utcnow
 from triage.documents.service import record_event
 from triage.jobs.queue import ClaimedJob, JobKind, claim_batch, finish, ready_count, retry_or_fail
+from triage.links.service import index_references
 from triage.logs import correlation
 from triage.metrics.pipeline import PipelineMetrics
 from triage.pipeline import DocumentContext, Pipeline, apply_results
+from triage.priority.policy import PriorityPolicy
+from triage.priority.score import PriorityFacts, prioritise
+from triage.priority.service import apply_priority
 from triage.routing.router import REVIEW_QUEUE
 from triage.storage import BlobStore
 
@@ -74,12 +79,15 @@ class DocumentProcessor:
         session_factory: sessionmaker[Session],
         blob_store: BlobStore,
         pipeline: Pipeline,
+        priority_policy_for: Callable[[uuid.UUID], PriorityPolicy],
         after_triage: Callable[[Session, Document], None] | None = None,
         metrics: PipelineMetrics | None = None,
     ) -> None:
         """``after_triage`` runs in the transaction that writes a document's result (it
-        schedules the LLM assistance)."""
+        schedules the LLM assistance). ``priority_policy_for`` gives a document that fails
+        outside the pipeline its waiting-time priority, so it sorts in the review queue."""
         self._factory = session_factory
+        self._priority_policy_for = priority_policy_for
         self._blobs = blob_store
         self._pipeline = pipeline
         self._after_triage = after_triage
@@ -131,6 +139,7 @@ class DocumentProcessor:
         document = session.get(Document, job.document_id)
         assert document is not None
         apply_results(document, ctx)
+        index_references(session, document)
         if self._after_triage is not None:
             self._after_triage(session, document)
         for note in ctx.notes:
@@ -151,10 +160,12 @@ class DocumentProcessor:
         if self._metrics is not None:
             # Counted only with a written result: a lost lease means another worker counts it.
             failed = verdict.status is DocumentStatus.FAILED
+            # A letter received again is neither routed nor a review case of its own.
+            duplicate = document.duplicate_of_id is not None
             self._metrics.document_triaged(
                 tenant=_tenant_name(session, document),
                 timings=ctx.timings,
-                outcome=verdict.status.value,
+                outcome="duplicate" if duplicate else verdict.status.value,
                 failed_stage=(verdict.stage or "unknown") if failed else None,
             )
 
@@ -172,6 +183,12 @@ class DocumentProcessor:
             document.stage = stage
             document.error = reason
             document.queue = REVIEW_QUEUE
+            if document.priority_key is None:
+                policy = self._priority_policy_for(document.tenant_id)
+                facts = PriorityFacts(received=received_day(document.received_at))
+                apply_priority(
+                    document, prioritise(facts, received_at=document.received_at, policy=policy)
+                )
             record_event(
                 session,
                 document=document,

@@ -36,3 +36,26 @@ def upload_one(client: TestClient, keys: TenantKeys, name: str, data: bytes, **f
 def process_all(services: Services) -> int:
     """Runs the worker in this thread until the job queue is empty."""
     return services.new_worker().run_until_idle()
+
+
+def read_document(client: TestClient, keys: TenantKeys, document_id: str) -> dict[str, Any]:
+    response = client.get(f"/api/v1/documents/{document_id}", headers=keys.headers())
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def claim(client: TestClient, keys: TenantKeys, queue: str, *, role: str = "caseworker") -> Any:
+    """The claimed document's id, or None when the queue has nothing for this key."""
+    response = client.post(f"/api/v1/queues/{queue}/claim", headers=keys.headers(role))
+    if response.status_code == 204:
+        return None
+    assert response.status_code == 200, response.text
+    return response.json()["id"]
+
+
+def claim_all(client: TestClient, keys: TenantKeys, queue: str) -> list[str]:
+    claimed = []
+    while (document_id := claim(client, keys, queue)) is not None:
+        claimed.append(document_id)
+    return claimed

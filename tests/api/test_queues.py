@@ -202,6 +202,8 @@ def test_queue_actions_need_a_caseworker_and_stay_in_the_tenant(
 def test_concurrent_claimers_never_get_the_same_document(
     services: Services, tenant_a: TenantKeys, routed: list[str], client: TestClient
 ) -> None:
+    # Nine letters that differ in a number only: separate letters here, not duplicates.
+    services.settings.duplicate_new_words = 0
     more = [
         upload_one(client, tenant_a, f"mehr{i}.txt", f"{DOG_LETTERS[0]} Nr. {i}".encode())
         for i in range(9)

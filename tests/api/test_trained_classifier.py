@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import process_all, upload_one
+from tests.api.helpers import process_all, read_document, upload_one
 from tests.classify.data import LETTERS, small_taxonomy
 from tests.conftest import TenantKeys
 from triage.classify.artefact import ARRAYS, ModelRegistry
@@ -72,12 +72,6 @@ def _install(services: Services, keys: TenantKeys, model: TrainedClassifier, tag
     return model.version
 
 
-def _document(client: TestClient, keys: TenantKeys, document_id: str) -> Any:
-    response = client.get(f"/api/v1/documents/{document_id}", headers=keys.headers())
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def _reload(client: TestClient, keys: TenantKeys, role: str = "admin") -> Any:
     return client.post("/api/v1/admin/reload", headers=keys.headers(role))
 
@@ -120,7 +114,7 @@ def test_the_trained_model_triages_with_its_own_thresholds_and_novelty_gate(
     other = upload_one(client, tenant_b, "umzug.txt", MOVING.encode())
     process_all(services)
 
-    routed, strict_review, novel_review = (_document(client, tenant_a, i) for i in ids)
+    routed, strict_review, novel_review = (read_document(client, tenant_a, i) for i in ids)
     assert routed["status"] == "routed"
     assert routed["queue"] == f"team-{moving.case_type}"
     assert routed["confidence"] < services.settings.review_threshold
@@ -151,7 +145,7 @@ def test_the_trained_model_triages_with_its_own_thresholds_and_novelty_gate(
     assert novel_review["explanation"]["neighbours"]
 
     # The other municipality has no trained model: its mail keeps the zero-shot classifier.
-    zero_shot = _document(client, tenant_b, other)
+    zero_shot = read_document(client, tenant_b, other)
     assert zero_shot["model_version"] is None
     assert zero_shot["explanation"] is None
     assert zero_shot["classifier"].startswith("similarity(")
@@ -225,13 +219,13 @@ def test_reload_is_for_admins_and_switches_versions(
     assert body[0]["classifier"] == f"trained {first}"
     document_id = upload_one(client, tenant_a, "umzug.txt", MOVING.encode())
     process_all(services)
-    assert _document(client, tenant_a, document_id)["model_version"] == first
+    assert read_document(client, tenant_a, document_id)["model_version"] == first
     # A worker notices a changed pointer by itself (a separate worker process gets no
     # reload): the next batch is classified by the version now in service.
     ModelRegistry(services.settings.models_dir).use(tenant=tenant_a.name, version=second)
     later = upload_one(client, tenant_a, "umzug2.txt", (MOVING + " Danke.").encode())
     process_all(services)
-    assert _document(client, tenant_a, later)["model_version"] == second
+    assert read_document(client, tenant_a, later)["model_version"] == second
     # An admin reloads and sees only the own tenant; the other has no trained model.
     other = _reload(client, tenant_b).json()["tenants"]
     assert [(t["tenant"], t["model_version"]) for t in other] == [(tenant_b.name, None)]
@@ -249,7 +243,7 @@ def test_a_model_for_other_case_types_falls_back_to_zero_shot(
 
     document_id = upload_one(client, tenant_a, "umzug.txt", MOVING.encode())
     process_all(services)
-    document = _document(client, tenant_a, document_id)
+    document = read_document(client, tenant_a, document_id)
     assert document["model_version"] is None
     assert document["classifier"].startswith("similarity(")
     assert document["case_type"] == "meldewesen"
@@ -281,7 +275,7 @@ def test_an_unusable_model_is_reported_and_never_stops_the_worker(
 
     document_id = upload_one(client, tenant_a, "umzug.txt", MOVING.encode())
     process_all(services)
-    document = _document(client, tenant_a, document_id)
+    document = read_document(client, tenant_a, document_id)
     assert document["status"] in {"routed", "needs_review"}
     assert document["model_version"] is None
     assert document["classifier"].startswith("similarity(")

@@ -98,6 +98,7 @@ def test_a_worker_that_lost_its_lease_writes_nothing(
         session_factory=services.session_factory,
         blob_store=services.blob_store,
         pipeline=services.pipeline,
+        priority_policy_for=services.priorities.for_tenant,
     )
     with transaction(services.session_factory) as session:
         session.execute(
@@ -183,6 +184,7 @@ def test_an_unexpected_error_is_retried_then_marks_the_document_failed(
         session_factory=services.session_factory,
         blob_store=services.blob_store,
         pipeline=Pipeline([ParseStep(services.registry), _ExplodingStep()]),
+        priority_policy_for=services.priorities.for_tenant,
     )
     worker = Worker(
         session_factory=services.session_factory,
@@ -205,6 +207,8 @@ def test_an_unexpected_error_is_retried_then_marks_the_document_failed(
         assert document.status == "failed"
         assert document.stage == "worker"
         assert "disk on fire" in str(document.error)
+        # It waits in the review queue with its waiting time as priority, like every other.
+        assert document.priority_key is not None
     # The failed document is where an admin looks for it.
     failed = client.get(
         "/api/v1/documents", params={"status": "failed"}, headers=tenant_a.headers("admin")

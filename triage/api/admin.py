@@ -1,10 +1,11 @@
-"""Administration of the running service: the caller's tenant's classifier and LLM usage."""
+"""Administration of the running service: the caller's tenant's classifier, LLM usage and
+priority policy."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, status
 
 from triage.api.deps import AdminActorDep, ServicesDep, SessionDep
 from triage.api.schemas import (
@@ -12,11 +13,15 @@ from triage.api.schemas import (
     LlmUsageRead,
     LlmUsageTotalsRead,
     ModelStatusRead,
+    PriorityPolicyRead,
     ReloadRead,
 )
 from triage.assist.store import total_usage, usage_by_day
 from triage.db.models import Tenant
+from triage.db.session import transaction
 from triage.llm.metering import TenantUsage
+from triage.priority.policy import PolicyError, PriorityPolicy
+from triage.priority.service import store_tenant_policy, stored_tenant_policy, tenant_policy
 
 router = APIRouter(tags=["admin"])
 
@@ -76,3 +81,48 @@ def llm_usage(
         total=LlmUsageTotalsRead.model_validate(_totals(total_usage(days))),
         days=[LlmUsageDayRead.model_validate({"day": d.day, **_totals(d.usage)}) for d in days],
     )
+
+
+def _policy_read(
+    services: ServicesDep, session: SessionDep, actor: AdminActorDep
+) -> PriorityPolicyRead:
+    assert actor.tenant_id is not None
+    stored = stored_tenant_policy(session, tenant_id=actor.tenant_id)
+    policy = tenant_policy(session, tenant_id=actor.tenant_id, default=services.priorities.default)
+    return PriorityPolicyRead(
+        policy=policy,
+        own=stored is not None,
+        source=stored.source if stored else None,
+        loaded_at=stored.loaded_at if stored else None,
+        rescored_at=stored.rescored_at if stored else None,
+    )
+
+
+@router.get("/admin/priority-policy", response_model=PriorityPolicyRead)
+def read_priority_policy(
+    actor: AdminActorDep, services: ServicesDep, session: SessionDep
+) -> PriorityPolicyRead:
+    """The policy the tenant's documents are scored with: its own, or the installation's
+    default (``own`` false). Edit it and send it back with PUT."""
+    return _policy_read(services, session, actor)
+
+
+@router.put("/admin/priority-policy", response_model=PriorityPolicyRead)
+def replace_priority_policy(
+    policy: PriorityPolicy, actor: AdminActorDep, services: ServicesDep
+) -> PriorityPolicyRead:
+    """Gives the tenant this policy. New documents are scored with it at once; the worker
+    re-scores the open ones from their stored facts (``rescored_at`` stays empty until it
+    has)."""
+    assert actor.tenant_id is not None
+    try:
+        policy.statutory_table()
+    except PolicyError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    with transaction(services.session_factory) as session:
+        store_tenant_policy(
+            session, tenant_id=actor.tenant_id, policy=policy, source=f"API, {actor.name}"
+        )
+    services.wake_workers.set()
+    with services.session_factory() as session:
+        return _policy_read(services, session, actor)

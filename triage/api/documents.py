@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
+from triage.actors import Actor
 from triage.api.deps import ActorDep, AdminActorDep, IntakeActorDep, ServicesDep, SessionDep
 from triage.api.schemas import (
     DISPLAY_ZONE,
@@ -19,6 +20,8 @@ from triage.api.schemas import (
     DocumentRead,
     DocumentSummaryRead,
     ExplanationRead,
+    PriorityReasonRead,
+    RelatedRead,
     ReprocessRead,
     SecondOpinionRead,
     UploadedFileRead,
@@ -26,6 +29,7 @@ from triage.api.schemas import (
 )
 from triage.db.models import Document, DocumentStatus
 from triage.db.session import transaction
+from triage.db.types import utcnow
 from triage.documents.service import (
     DocumentFilter,
     DocumentNotFoundError,
@@ -38,6 +42,8 @@ from triage.fields.schema import DocumentFields
 from triage.intake.multipart import MultipartError, MultipartReader, RequestTooLargeError
 from triage.intake.service import DocumentCreate, FileOutcome, InvalidUploadError, UploadStatus
 from triage.intake.service import spool_dir as make_spool_dir
+from triage.links.service import RelatedDocument, related_documents
+from triage.priority.service import current_priority
 
 router = APIRouter(tags=["documents"])
 
@@ -170,8 +176,9 @@ def list_documents_route(
         received_to=_aware(received_to),
     )
     items, total = list_documents(session, actor=actor, filters=filters, limit=limit, offset=offset)
+    now = utcnow()
     return DocumentPage(
-        items=[DocumentSummaryRead.model_validate(d) for d in items],
+        items=[summary_read(d, now=now) for d in items],
         total=total,
         limit=limit,
         offset=offset,
@@ -184,13 +191,48 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=DISPLAY_ZONE)
 
 
-def document_read(session: Session, document: Document) -> DocumentRead:
+def summary_read(document: Document, *, now: datetime) -> DocumentSummaryRead:
+    """The document as listed, with its priority as of ``now``."""
+    priority, reasons = current_priority(
+        key=document.priority_key,
+        components=document.priority_components,
+        received_at=document.received_at,
+        now=now,
+    )
+    return DocumentSummaryRead.model_validate(document).model_copy(
+        update={
+            "priority": priority,
+            "priority_reasons": [PriorityReasonRead.model_validate(r) for r in reasons],
+        }
+    )
+
+
+def _related_read(related: RelatedDocument) -> RelatedRead:
+    document = related.document
+    return RelatedRead(
+        id=document.id,
+        relation=related.relation,
+        reason=related.reason,
+        filename=document.filename,
+        received_at=document.received_at,
+        status=DocumentStatus(document.status),
+        queue=document.queue,
+        case_type=document.case_type,
+        claimed_by=document.claimed_by_name,
+        completed_by=document.completed_by_name,
+    )
+
+
+def document_read(session: Session, document: Document, *, actor: Actor) -> DocumentRead:
     events = [
         DocumentEventRead.model_validate(e) for e in document_events(session, document=document)
     ]
-    summary = DocumentSummaryRead.model_validate(document).model_dump()
+    summary = summary_read(document, now=utcnow()).model_dump()
+    related = related_documents(session, actor=actor, document=document)
     return DocumentRead(
         **summary,
+        related=[_related_read(r) for r in related],
+        link_detail=document.link_detail,
         created_at=document.created_at,
         classifier=document.classifier,
         model_version=document.model_version,
@@ -223,7 +265,7 @@ def read_document(document_id: uuid.UUID, actor: ActorDep, session: SessionDep) 
         document = get_document(session, actor=actor, document_id=document_id)
     except DocumentNotFoundError as exc:
         raise _not_found(exc) from exc
-    return document_read(session, document)
+    return document_read(session, document, actor=actor)
 
 
 @router.get("/documents/{document_id}/original", response_class=Response)

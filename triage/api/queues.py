@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
@@ -17,6 +18,7 @@ from triage.api.schemas import DocumentRead, LocalTime
 from triage.db.models import Document, Role
 from triage.db.session import transaction
 from triage.documents.service import DocumentNotFoundError
+from triage.links import service as links
 from triage.queues import service as queues
 from triage.taxonomy import Taxonomy
 
@@ -48,6 +50,13 @@ class QueueRead(BaseModel):
 
 class MoveRequest(BaseModel):
     queue: str = Field(min_length=1, max_length=64)
+
+
+class DuplicateDecision(BaseModel):
+    """true: it is the same letter again (it is closed); false: it is a letter of its own
+    (it takes the route it would have had)."""
+
+    is_duplicate: bool
 
 
 class CorrectRequest(BaseModel):
@@ -101,16 +110,19 @@ def claim(name: str, actor: CaseworkerDep, services: ServicesDep) -> Response | 
             actor=actor,
             queue=name,
             lease_seconds=services.settings.claim_lease_seconds,
+            follow_up_hold=timedelta(days=services.settings.follow_up_hold_days),
         )
         if document is None:
             return Response(status_code=status.HTTP_204_NO_CONTENT)
-        return document_read(session, document)
+        return document_read(session, document, actor=actor)
 
 
-def _act(services: ServicesDep, action: Callable[[Session], Document]) -> DocumentRead:
+def _act(
+    services: ServicesDep, actor: Actor, action: Callable[[Session], Document]
+) -> DocumentRead:
     try:
         with transaction(services.session_factory) as session:
-            return document_read(session, action(session))
+            return document_read(session, action(session), actor=actor)
     except DocumentNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except queues.UnknownQueueError as exc:
@@ -121,12 +133,12 @@ def _act(services: ServicesDep, action: Callable[[Session], Document]) -> Docume
 
 @router.post("/documents/{document_id}/complete", response_model=DocumentRead)
 def complete(document_id: uuid.UUID, actor: CaseworkerDep, services: ServicesDep) -> DocumentRead:
-    return _act(services, lambda s: queues.complete(s, actor=actor, document_id=document_id))
+    return _act(services, actor, lambda s: queues.complete(s, actor=actor, document_id=document_id))
 
 
 @router.post("/documents/{document_id}/release", response_model=DocumentRead)
 def release(document_id: uuid.UUID, actor: CaseworkerDep, services: ServicesDep) -> DocumentRead:
-    return _act(services, lambda s: queues.release(s, actor=actor, document_id=document_id))
+    return _act(services, actor, lambda s: queues.release(s, actor=actor, document_id=document_id))
 
 
 @router.post("/documents/{document_id}/renew", response_model=DocumentRead)
@@ -134,6 +146,7 @@ def renew(document_id: uuid.UUID, actor: CaseworkerDep, services: ServicesDep) -
     lease = services.settings.claim_lease_seconds
     return _act(
         services,
+        actor,
         lambda s: queues.renew_lease(s, actor=actor, document_id=document_id, lease_seconds=lease),
     )
 
@@ -145,6 +158,7 @@ def move(
     taxonomy = _taxonomy(services, actor)
     return _act(
         services,
+        actor,
         lambda s: queues.move(
             s, actor=actor, document_id=document_id, queue=body.queue, taxonomy=taxonomy
         ),
@@ -160,6 +174,7 @@ def correct(
     policy = services.priorities.for_tenant(actor.tenant_id)
     return _act(
         services,
+        actor,
         lambda s: queues.correct(
             s,
             actor=actor,
@@ -167,5 +182,18 @@ def correct(
             case_type=body.case_type,
             taxonomy=taxonomy,
             policy=policy,
+        ),
+    )
+
+
+@router.post("/documents/{document_id}/duplicate", response_model=DocumentRead)
+def decide_duplicate(
+    document_id: uuid.UUID, body: DuplicateDecision, actor: CaseworkerDep, services: ServicesDep
+) -> DocumentRead:
+    return _act(
+        services,
+        actor,
+        lambda s: links.decide_duplicate(
+            s, actor=actor, document_id=document_id, is_duplicate=body.is_duplicate
         ),
     )

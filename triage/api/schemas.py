@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -14,14 +14,12 @@ from pydantic import (
     Field,
     PlainSerializer,
     field_validator,
-    model_validator,
 )
 
-from triage.db.models import AssistStatus, Document, DocumentStatus
-from triage.db.types import utcnow
+from triage.db.models import AssistStatus, DocumentStatus
 from triage.fields.schema import DocumentFields
 from triage.intake.service import UploadStatus
-from triage.priority.service import current_priority
+from triage.priority.policy import PriorityPolicy
 
 DISPLAY_ZONE = ZoneInfo("Europe/Berlin")
 
@@ -91,7 +89,8 @@ class DocumentSummaryRead(BaseModel):
     case_type: str | None
     confidence: float | None
     queue: str | None
-    # Higher is more urgent: the stored components plus waiting time, as of this response.
+    # Higher is more urgent: the stored components plus waiting time, as of this response
+    # (filled by ``summary_read``: the ORM row stores a sort key, not the priority now).
     priority: float | None = None
     priority_reasons: list[PriorityReasonRead] = Field(default_factory=list)
     due_at: LocalTime | None
@@ -100,28 +99,18 @@ class DocumentSummaryRead(BaseModel):
     # The next most likely case types (keys of the tenant's taxonomy), best first: a
     # reviewer picks one with POST /documents/{id}/correct.
     alternatives: list[AlternativeRead] = Field(default_factory=list)
+    # The earlier document this one follows up, or the first copy of this same letter.
+    follow_up_of: uuid.UUID | None = Field(
+        default=None, validation_alias=AliasChoices("follow_up_of_id", "follow_up_of")
+    )
+    duplicate_of: uuid.UUID | None = Field(
+        default=None, validation_alias=AliasChoices("duplicate_of_id", "duplicate_of")
+    )
 
     @field_validator("alternatives", mode="before")
     @classmethod
     def _none_is_empty(cls, value: object) -> object:
         return [] if value is None else value
-
-    @model_validator(mode="before")
-    @classmethod
-    def _priority_now(cls, data: Any) -> Any:
-        if not isinstance(data, Document):
-            return data
-        priority, reasons = current_priority(
-            key=data.priority_key,
-            components=data.priority_components,
-            received_at=data.received_at,
-            now=utcnow(),
-        )
-        values = {name: getattr(data, name) for name in cls.model_fields if hasattr(data, name)}
-        values.pop("priority", None)
-        if hasattr(data, "claimed_by_name"):
-            values["claimed_by"] = data.claimed_by_name
-        return {**values, "priority": priority, "priority_reasons": reasons}
 
 
 class NeighbourRead(BaseModel):
@@ -157,6 +146,25 @@ class SecondOpinionRead(BaseModel):
     applied: bool
 
 
+class RelatedRead(BaseModel):
+    """A linked document: ``relation`` is follow_up_of or duplicate_of (this document
+    follows up or repeats it) or follow_up or duplicate (it follows up or repeats this
+    one); ``reason`` says in German why they were linked."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    relation: Literal["follow_up_of", "duplicate_of", "follow_up", "duplicate"]
+    reason: str | None
+    filename: str
+    received_at: LocalTime
+    status: DocumentStatus
+    queue: str | None
+    case_type: str | None
+    claimed_by: str | None
+    completed_by: str | None
+
+
 class DocumentRead(DocumentSummaryRead):
     created_at: LocalTime
     classifier: str | None
@@ -177,6 +185,9 @@ class DocumentRead(DocumentSummaryRead):
     assist_status: AssistStatus | None = None
     assist_reason: str | None = None
     assist_detail: dict[str, Any] | None = None
+    related: list[RelatedRead] = Field(default_factory=list)
+    # Why it was linked, and the route it would have had on its own (for a duplicate).
+    link_detail: dict[str, Any] | None = None
     events: list[DocumentEventRead]
 
 
@@ -228,3 +239,15 @@ class LlmUsageRead(BaseModel):
     until: date | None
     total: LlmUsageTotalsRead
     days: list[LlmUsageDayRead]
+
+
+class PriorityPolicyRead(BaseModel):
+    """A tenant's priority policy; ``own`` false: the installation's default applies.
+    ``rescored_at`` empty after a change: the worker has not re-scored the open documents
+    yet."""
+
+    policy: PriorityPolicy
+    own: bool
+    source: str | None
+    loaded_at: LocalTime | None
+    rescored_at: LocalTime | None

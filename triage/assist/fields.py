@@ -16,5 +16,7 @@ def received_day(received_at: dt.datetime) -> dt.date:
     return received_at.astimezone(OFFICE_ZONE).date()
 
 
-def pattern_fields(text: str, *, received_at: dt.datetime) -> DocumentFields:
-    return extract_fields(text, reference_date=received_day(received_at))
+def pattern_fields(
+    text: str, *, received_at: dt.datetime, land: str | None = None
+) -> DocumentFields:
+    return extract_fields(text, reference_date=received_day(received_at), land=land)

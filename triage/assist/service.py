@@ -125,6 +125,7 @@ class AssistProcessor:
         tasks: LlmTasks,
         taxonomy_for: Callable[[uuid.UUID], Taxonomy],
         grey_zone: tuple[float, float],
+        land_for: Callable[[uuid.UUID], str | None],
         triage_waiting: Callable[[], bool] = lambda: False,
     ) -> None:
         """``triage_waiting`` is asked between the LLM tasks of a document: when triage
@@ -134,6 +135,7 @@ class AssistProcessor:
         self._tasks = tasks
         self._taxonomy_for = taxonomy_for
         self._grey_zone = grey_zone
+        self._land_for = land_for
         self._triage_waiting = triage_waiting
 
     def process(self, jobs: Sequence[ClaimedJob], actor: Actor) -> None:
@@ -217,13 +219,14 @@ class AssistProcessor:
                 f"{len(suspects)} sentence(s) addressed to an AI system were withheld from "
                 "the LLM (possible prompt injection)"
             )
-        patterned = pattern_fields(doc.text, received_at=doc.received_at)
+        land = self._land_for(doc.tenant_id)
+        patterned = pattern_fields(doc.text, received_at=doc.received_at, land=land)
 
         answered = tasks.fields(tenant=tenant, text=doc.text, schema=LlmFields)
         merged, dropped = patterned, []
         if answered.value is not None:
             grounded = ground_llm_fields(
-                answered.value, doc.text, reference_date=received_day(doc.received_at)
+                answered.value, doc.text, reference_date=received_day(doc.received_at), land=land
             )
             merged, dropped = merge_fields(patterned, grounded.fields), grounded.dropped
             if dropped:

@@ -103,6 +103,11 @@ class Document(Base):
             text("priority_key DESC"),
             "received_at",
         ),
+        # A claim looks for the follow-ups of what the caseworker holds or lately completed.
+        Index("ix_documents_claimed_by", "tenant_id", "claimed_by_id"),
+        Index("ix_documents_completed_by", "tenant_id", "completed_by_id", "completed_at"),
+        Index("ix_documents_follow_up_of", "follow_up_of_id"),
+        Index("ix_documents_duplicate_of", "duplicate_of_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -156,6 +161,18 @@ class Document(Base):
     claimed_at: Mapped[datetime | None]
     lease_expires_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    # Who completed it: a follow-up letter is offered to that person first for a while.
+    completed_by_kind: Mapped[str | None] = mapped_column(String(16))
+    completed_by_id: Mapped[str | None] = mapped_column(String(64))
+    completed_by_name: Mapped[str | None] = mapped_column(String(200))
+
+    # Links to an earlier document (triage.links): this letter follows it up (same
+    # reference number, or same sender about the same matter), or is the same letter
+    # received again. ``link_detail`` says why, and keeps the route the document would have
+    # had on its own, for a reviewer who finds it is no duplicate.
+    follow_up_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
+    duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
+    link_detail: Mapped[dict[str, Any] | None]
 
     # What the patterns (and later the LLM) found, the LLM's summary and second opinion.
     fields: Mapped[dict[str, Any] | None]
@@ -179,6 +196,21 @@ class DocumentEvent(Base):
     actor_name: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None]
+
+
+class DocumentReference(Base):
+    """A reference number found in a document (Aktenzeichen, Kassenzeichen …), normalised,
+    so a later letter that quotes it finds its earlier document by index."""
+
+    __tablename__ = "document_references"
+    __table_args__ = (Index("ix_document_references_lookup", "tenant_id", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime]
 
 
 class Job(Base):
@@ -226,6 +258,9 @@ class TenantPriorityPolicy(Base):
     content: Mapped[dict[str, Any]]
     source: Mapped[str] = mapped_column(String(500))
     loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the open documents were last re-scored under it: behind loaded_at, the worker
+    # re-scores them (a policy stored through the API; the CLI re-scores at once).
+    rescored_at: Mapped[datetime | None]
 
 
 class LabelledExample(Base):

@@ -59,16 +59,19 @@ def find_requested_action(text: str) -> FieldValue | None:
     return FieldValue(value=span.text, source=FieldSource.PATTERN, span=span)
 
 
-def extract_fields(text: str, *, reference_date: dt.date | None = None) -> DocumentFields:
+def extract_fields(
+    text: str, *, reference_date: dt.date | None = None, land: str | None = None
+) -> DocumentFields:
     """Every field the patterns find; `reference_date` (the day the document came in)
-    resolves relative deadlines such as "innerhalb von zwei Wochen" and is the "today" of
+    resolves relative deadlines such as "innerhalb von zwei Wochen" (ending on a working
+    day of the `land`, e.g. "BY"; nationwide holidays without one) and is the "today" of
     two-digit birth years in form fields. Filled-in form fields (`triage.fields.forms`) say
     who the sender is better than the printed form's page text, so their values win."""
     fields = DocumentFields(
         sender=find_sender(text),
         references=find_references(text),
         dates=find_dates(text),
-        deadlines=find_deadlines(text, reference_date=reference_date),
+        deadlines=find_deadlines(text, reference_date=reference_date, land=land),
         requested_action=find_requested_action(text),
         amounts=find_amounts(text),
         ibans=find_ibans(text),

@@ -159,7 +159,7 @@ def _text_field(
 
 
 def ground_llm_fields(
-    llm: LlmFields, text: str, *, reference_date: dt.date | None = None
+    llm: LlmFields, text: str, *, reference_date: dt.date | None = None, land: str | None = None
 ) -> GroundedFields:
     """Keep the LLM's values found in `text`, each with its span and source `llm`."""
     dropped: list[DroppedValue] = []
@@ -229,7 +229,7 @@ def ground_llm_fields(
         ),
         references=_unique(references),
         dates=_unique(dates),
-        deadlines=_ground_deadlines(llm, text, reference_date, dropped),
+        deadlines=_ground_deadlines(llm, text, reference_date, land, dropped),
         requested_action=_text_field(llm.requested_action, text, "requested_action", dropped),
         amounts=_unique(amounts),
         ibans=_unique(ibans),
@@ -240,11 +240,15 @@ def ground_llm_fields(
 
 
 def _ground_deadlines(
-    llm: LlmFields, text: str, reference_date: dt.date | None, dropped: list[DroppedValue]
+    llm: LlmFields,
+    text: str,
+    reference_date: dt.date | None,
+    land: str | None,
+    dropped: list[DroppedValue],
 ) -> list[Deadline]:
     """A deadline's phrase must be in the text; its due date is taken only from a date in
     its own sentence or from resolving the phrase against `reference_date`."""
-    patterned = find_deadlines(text, reference_date=reference_date)
+    patterned = find_deadlines(text, reference_date=reference_date, land=land)
     deadlines: list[Deadline] = []
     for proposed in llm.deadlines:
         span = ground(proposed.text, text)

@@ -79,7 +79,8 @@ class DatabaseCollector(Collector):
                 func.coalesce(func.sum(confidence), 0.0),
                 *(func.count().filter(confidence <= bound) for bound in CONFIDENCE_BUCKETS),
             )
-            .where(*self._scoped(Document.tenant_id))
+            # A letter received twice is one letter: its duplicate is not counted.
+            .where(*self._scoped(Document.tenant_id), Document.duplicate_of_id.is_(None))
             .group_by(Document.tenant_id, Document.status)
         ).all()
         counts: dict[tuple[uuid.UUID, str], int] = {
@@ -97,7 +98,8 @@ class DatabaseCollector(Collector):
                 summed[index] += float(value)
         by_status = GaugeMetricFamily(
             "triage_documents",
-            "Documents by status (received, processing, routed, needs_review, failed, done).",
+            "Documents by status (received, processing, routed, needs_review, failed, done); "
+            "a duplicate of an earlier letter is not counted.",
             labels=["tenant", "status"],
         )
         for (tenant_id, status), count in sorted(counts.items(), key=str):

@@ -53,7 +53,7 @@ class PipelineMetrics:
         self._outcomes = Counter(
             "triage_documents_triaged",
             "Triage results the worker wrote: routed (automatically, to a case type's "
-            "queue), needs_review or failed.",
+            "queue), needs_review, failed, or duplicate (a letter received again).",
             ["tenant", "outcome"],
             registry=self.registry,
         )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage.db.models import Document, DocumentStatus, TenantPriorityPolicy
+from triage.db.session import transaction
 from triage.db.types import utcnow
 from triage.priority.policy import PriorityPolicy, parse_policy
 from triage.priority.score import (
@@ -21,6 +23,7 @@ from triage.priority.score import (
     waiting_component,
 )
 
+log = logging.getLogger(__name__)
 OPEN_STATES = (DocumentStatus.ROUTED, DocumentStatus.NEEDS_REVIEW, DocumentStatus.FAILED)
 RECOMPUTE_CHUNK = 5000
 
@@ -28,26 +31,30 @@ RECOMPUTE_CHUNK = 5000
 def tenant_policy(
     session: Session, *, tenant_id: uuid.UUID, default: PriorityPolicy
 ) -> PriorityPolicy:
-    stored = session.scalar(
-        select(TenantPriorityPolicy).where(TenantPriorityPolicy.tenant_id == tenant_id)
-    )
+    stored = stored_tenant_policy(session, tenant_id=tenant_id)
     if stored is None:
         return default
     return parse_policy(stored.content, source=f"policy of tenant {tenant_id}")
 
 
+def stored_tenant_policy(session: Session, *, tenant_id: uuid.UUID) -> TenantPriorityPolicy | None:
+    """The tenant's own policy row (with when it was loaded and applied), if any."""
+    return session.scalar(
+        select(TenantPriorityPolicy).where(TenantPriorityPolicy.tenant_id == tenant_id)
+    )
+
+
 def store_tenant_policy(
     session: Session, *, tenant_id: uuid.UUID, policy: PriorityPolicy, source: str
 ) -> None:
-    stored = session.scalar(
-        select(TenantPriorityPolicy).where(TenantPriorityPolicy.tenant_id == tenant_id)
-    )
+    stored = stored_tenant_policy(session, tenant_id=tenant_id)
     if stored is None:
         stored = TenantPriorityPolicy(tenant_id=tenant_id)
         session.add(stored)
     stored.content = policy.model_dump(mode="json")
     stored.source = source[:500]
     stored.loaded_at = utcnow()
+    stored.rescored_at = None
 
 
 def _stored(priority: Priority) -> dict[str, Any]:
@@ -106,7 +113,9 @@ def _open_rows(session: Session, tenant_id: uuid.UUID) -> Iterator[list[tuple[ob
 
 def recompute_priorities(session: Session, *, tenant_id: uuid.UUID, policy: PriorityPolicy) -> int:
     """Re-scores every open document of the tenant from its stored facts (after a policy
-    change); the letters are not read again. Returns the number of documents."""
+    change); the letters are not read again. Returns the number of documents. Marks the
+    tenant's stored policy as applied, unless it was stored again meanwhile."""
+    started = utcnow()
     count = 0
     for rows in _open_rows(session, tenant_id):
         changes = []
@@ -126,6 +135,15 @@ def recompute_priorities(session: Session, *, tenant_id: uuid.UUID, policy: Prio
             )
         session.execute(update(Document), changes)
         count += len(changes)
+    session.execute(
+        update(TenantPriorityPolicy)
+        .where(
+            TenantPriorityPolicy.tenant_id == tenant_id,
+            TenantPriorityPolicy.loaded_at <= started,
+        )
+        .values(rescored_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     return count
 
 
@@ -139,3 +157,33 @@ class PriorityPolicies:
     def for_tenant(self, tenant_id: uuid.UUID) -> PriorityPolicy:
         with self._factory() as session:
             return tenant_policy(session, tenant_id=tenant_id, default=self.default)
+
+    def land_for(self, tenant_id: uuid.UUID) -> str | None:
+        """The tenant's Land: whose public holidays end its deadlines."""
+        return self.for_tenant(tenant_id).land
+
+
+class PolicyRescorer:
+    """The worker's idle task: re-scores the open documents of each tenant whose policy
+    was stored without re-scoring (through the API), so the request stays short."""
+
+    def __init__(self, *, session_factory: sessionmaker[Session], default: PriorityPolicy) -> None:
+        self._factory = session_factory
+        self._default = default
+
+    def run_due(self, now: datetime, *, alive: Callable[[], None] = lambda: None) -> int:
+        with self._factory() as session:
+            pending = session.scalars(
+                select(TenantPriorityPolicy.tenant_id).where(
+                    TenantPriorityPolicy.rescored_at.is_(None)
+                )
+            ).all()
+        for tenant_id in pending:
+            with transaction(self._factory) as session:
+                policy = tenant_policy(session, tenant_id=tenant_id, default=self._default)
+                count = recompute_priorities(session, tenant_id=tenant_id, policy=policy)
+            log.info(
+                "tenant %s: %d open documents re-scored under its new policy", tenant_id, count
+            )
+            alive()
+        return len(pending)

@@ -9,11 +9,12 @@ from ``visible_documents(actor)``, so tenant scoping stays in one place.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from triage.actors import Actor
@@ -107,25 +108,159 @@ def claim_order() -> tuple[Any, ...]:
     return (Document.priority_key.desc(), Document.received_at, Document.id)
 
 
+def _people_on(earlier: Any, *, now: datetime, hold: timedelta) -> set[tuple[str | None, str]]:
+    """Who has the matter of an earlier document: its holder under a valid lease, and who
+    completed it within ``hold`` (as (actor kind, actor id))."""
+    people: set[tuple[str | None, str]] = set()
+    completed = _as_utc(earlier.completed_at)
+    if earlier.claimed_by_id is not None and _leased(earlier.lease_expires_at, now):
+        people.add((earlier.claimed_by_kind, earlier.claimed_by_id))
+    if earlier.completed_by_id is not None and completed is not None and completed > now - hold:
+        people.add((earlier.completed_by_kind, earlier.completed_by_id))
+    return people
+
+
+def _earlier_documents(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            Document.id,
+            Document.claimed_by_kind,
+            Document.claimed_by_id,
+            Document.lease_expires_at,
+            Document.completed_by_kind,
+            Document.completed_by_id,
+            Document.completed_at,
+        ).where(Document.id.in_(ids))
+    ).all()
+    return {row.id: row for row in rows}
+
+
+def _my_follow_ups(
+    session: Session, *, queue: str, actor: Actor, now: datetime, hold: timedelta
+) -> list[uuid.UUID]:
+    """The queue's open follow-ups whose earlier document the actor holds or completed
+    within ``hold``, best first. Found from the actor's side (a person holds a few
+    documents and completes some dozens a day; ``ix_documents_claimed_by`` and
+    ``ix_documents_completed_by``), then by ``ix_documents_follow_up_of``: a queue may hold
+    thousands of follow-ups."""
+    kind = actor.kind.value
+    tenant = [] if actor.tenant_id is None else [Document.tenant_id == actor.tenant_id]
+    # Two arms, each served by its own index (an OR would make SQLite scan the tenant).
+    matters = union_all(
+        select(Document.id).where(
+            *tenant,
+            Document.claimed_by_id == actor.id,
+            Document.claimed_by_kind == kind,
+            Document.lease_expires_at > now,
+        ),
+        select(Document.id).where(
+            *tenant,
+            Document.completed_by_id == actor.id,
+            Document.completed_by_kind == kind,
+            Document.completed_at > now - hold,
+        ),
+    )
+    # By the follow-up index alone, the rest checked here: with the queue's conditions in
+    # SQL, SQLite would rather walk the whole queue by its (tenant, queue, status) index.
+    rows = session.execute(
+        select(
+            Document.id,
+            Document.tenant_id,
+            Document.queue,
+            Document.status,
+            Document.lease_expires_at,
+            Document.priority_key,
+            Document.received_at,
+        ).where(Document.follow_up_of_id.in_(matters))
+    ).all()
+    queued = {s.value for s in QUEUED_STATES}
+    mine = sorted(
+        (-(r.priority_key or 0.0), _as_utc(r.received_at) or now, r.id)
+        for r in rows
+        if r.tenant_id == actor.tenant_id
+        and r.queue == queue
+        and r.status in queued
+        and not _leased(r.lease_expires_at, now)
+    )
+    return [document_id for *_, document_id in mine]
+
+
+def _leased(lease_expires_at: datetime | None, now: datetime) -> bool:
+    lease = _as_utc(lease_expires_at)
+    return lease is not None and lease > now
+
+
+def _not_reserved_for_others(
+    session: Session, rows: Sequence[Any], *, actor: Actor, now: datetime, hold: timedelta
+) -> list[uuid.UUID]:
+    """Of candidate (id, follow_up_of_id) rows, those no one else has the matter of."""
+    earlier = _earlier_documents(
+        session, {row.follow_up_of_id for row in rows if row.follow_up_of_id is not None}
+    )
+    me = (actor.kind.value, actor.id)
+    free = []
+    for row in rows:
+        people = (
+            _people_on(earlier[row.follow_up_of_id], now=now, hold=hold)
+            if row.follow_up_of_id in earlier
+            else set()
+        )
+        if not people or me in people:
+            free.append(row.id)
+    return free
+
+
+CLAIM_PAGE = 10
+
+
 def claim_next(
-    session: Session, *, actor: Actor, queue: str, lease_seconds: int
+    session: Session,
+    *,
+    actor: Actor,
+    queue: str,
+    lease_seconds: int,
+    follow_up_hold: timedelta = timedelta(0),
 ) -> Document | None:
     """Hands the most urgent open document of the queue to the actor (highest priority
     now, then the oldest; see ``claim_order``), or None when the queue is empty.
+
+    A follow-up whose earlier document the actor holds, or completed within
+    ``follow_up_hold``, comes first; while another person holds or lately completed the
+    earlier document, the follow-up waits for them (it is skipped here).
 
     On PostgreSQL the candidate rows are locked with SKIP LOCKED, so concurrent claimers
     take different documents; on SQLite the write transaction is serialised (BEGIN
     IMMEDIATE) and the compare-and-set update below decides.
     """
     now = utcnow()
-    candidates = session.scalars(
+    open_here = (
         visible_documents(actor)
         .with_only_columns(Document.id)
         .where(Document.queue == queue, _queued(), _unleased(now))
-        .order_by(*claim_order())
-        .limit(5)
-        .with_for_update(skip_locked=True)
-    ).all()
+    )
+    candidates: list[uuid.UUID] = []
+    if follow_up_hold > timedelta(0):
+        candidates += _my_follow_ups(
+            session, queue=queue, actor=actor, now=now, hold=follow_up_hold
+        )[:5]
+    for page in range(0, 1000, CLAIM_PAGE):
+        rows = session.execute(
+            open_here.add_columns(Document.follow_up_of_id)
+            .order_by(*claim_order())
+            .limit(CLAIM_PAGE)
+            .offset(page)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if follow_up_hold > timedelta(0):
+            candidates += _not_reserved_for_others(
+                session, rows, actor=actor, now=now, hold=follow_up_hold
+            )
+        else:
+            candidates += [row.id for row in rows]
+        if candidates or len(rows) < CLAIM_PAGE:
+            break
     for document_id in candidates:
         taken = session.execute(
             update(Document)
@@ -223,6 +358,9 @@ def complete(session: Session, *, actor: Actor, document_id: uuid.UUID) -> Docum
         raise QueueError("the document has no case type yet: correct it first")
     document.status = DocumentStatus.DONE
     document.completed_at = utcnow()
+    document.completed_by_kind = actor.kind.value
+    document.completed_by_id = actor.id
+    document.completed_by_name = actor.name
     _clear_lease(document)
     _label(
         session, document=document, actor=actor, case_type=document.case_type, source="completed"
@@ -244,7 +382,7 @@ def move(
         raise UnknownQueueError(
             f"unknown queue {queue!r}; queues: {', '.join(queue_names(taxonomy))}"
         )
-    document = _changeable(session, actor=actor, document_id=document_id)
+    document = changeable(session, actor=actor, document_id=document_id)
     previous = document.queue
     document.queue = queue
     _clear_lease(document)
@@ -275,7 +413,7 @@ def correct(
         raise UnknownQueueError(
             f"unknown case type {case_type!r}; case types: {', '.join(taxonomy.keys)}"
         ) from None
-    document = _changeable(session, actor=actor, document_id=document_id)
+    document = changeable(session, actor=actor, document_id=document_id)
     previous = {
         "case_type": document.case_type,
         "confidence": document.confidence,
@@ -304,7 +442,7 @@ def correct(
     return document
 
 
-def _changeable(session: Session, *, actor: Actor, document_id: uuid.UUID) -> Document:
+def changeable(session: Session, *, actor: Actor, document_id: uuid.UUID) -> Document:
     document = get_document(session, actor=actor, document_id=document_id, for_update=True)
     if document.status not in {s.value for s in QUEUED_STATES}:
         raise QueueError(f"the document is {document.status}, not in a queue")
@@ -341,6 +479,7 @@ __all__ = [
     "QueueError",
     "QueueSummary",
     "UnknownQueueError",
+    "changeable",
     "claim_next",
     "complete",
     "correct",
