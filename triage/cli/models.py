@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 
 from triage.cli.output import console, fail
+from triage.cli.tenant_session import tenant_session
 from triage.config import Settings
-from triage.db.session import transaction
 from triage.indexing import reindex_vectors
 from triage.services import build_services
 from triage.taxonomy import Taxonomy, TaxonomyError
@@ -33,17 +33,10 @@ def taxonomy_load(
         taxonomy = Taxonomy.load(file)
     except TaxonomyError as exc:
         raise fail(str(exc)) from exc
-    services = build_services(Settings())
-    try:
-        with transaction(services.session_factory) as session:
-            record = require_tenant(session, name=tenant)
-            store_tenant_taxonomy(
-                session, tenant_id=record.id, taxonomy=taxonomy, source=str(file.resolve())
-            )
-    except TenantError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        services.close()
+    with tenant_session(tenant, write=True) as scope:
+        store_tenant_taxonomy(
+            scope.session, tenant_id=scope.tenant.id, taxonomy=taxonomy, source=str(file.resolve())
+        )
     console.print(
         f"tenant {tenant} now uses taxonomy {taxonomy.name!r}: "
         f"{len(taxonomy.case_types)} case types in {len(taxonomy.queues)} queues"

@@ -10,12 +10,9 @@ import typer
 import yaml
 
 from triage.cli.output import console, fail
-from triage.config import Settings
-from triage.db.session import transaction
+from triage.cli.tenant_session import tenant_session
 from triage.priority.policy import PolicyError, load_policy_file
 from triage.priority.service import recompute_priorities, store_tenant_policy, tenant_policy
-from triage.services import build_services
-from triage.tenants import TenantError, require_tenant
 
 priority_app = typer.Typer(
     help="Priority: weights, hardship signals and the Land, per tenant.", no_args_is_help=True
@@ -24,20 +21,13 @@ TenantOption = Annotated[str, typer.Option(help="The tenant (municipality).")]
 
 
 def _recompute(tenant: str) -> tuple[int, float]:
-    services = build_services(Settings())
-    try:
-        with transaction(services.session_factory) as session:
-            record = require_tenant(session, name=tenant)
-            policy = tenant_policy(
-                session, tenant_id=record.id, default=services.priorities.default
-            )
-            started = time.perf_counter()
-            count = recompute_priorities(session, tenant_id=record.id, policy=policy)
-            return count, time.perf_counter() - started
-    except TenantError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        services.close()
+    with tenant_session(tenant, write=True) as scope:
+        policy = tenant_policy(
+            scope.session, tenant_id=scope.tenant.id, default=scope.services.priorities.default
+        )
+        started = time.perf_counter()
+        count = recompute_priorities(scope.session, tenant_id=scope.tenant.id, policy=policy)
+        return count, time.perf_counter() - started
 
 
 @priority_app.command("load")
@@ -50,17 +40,10 @@ def policy_load(
         policy = load_policy_file(file)
     except PolicyError as exc:
         raise fail(str(exc)) from exc
-    services = build_services(Settings())
-    try:
-        with transaction(services.session_factory) as session:
-            record = require_tenant(session, name=tenant)
-            store_tenant_policy(
-                session, tenant_id=record.id, policy=policy, source=str(file.resolve())
-            )
-    except TenantError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        services.close()
+    with tenant_session(tenant, write=True) as scope:
+        store_tenant_policy(
+            scope.session, tenant_id=scope.tenant.id, policy=policy, source=str(file.resolve())
+        )
     count, seconds = _recompute(tenant)
     console.print(
         f"tenant {tenant} now uses the policy from {file}; "
@@ -71,17 +54,10 @@ def policy_load(
 @priority_app.command("show")
 def policy_show(tenant: TenantOption) -> None:
     """The policy a tenant's documents are scored with, as YAML."""
-    services = build_services(Settings())
-    try:
-        with services.session_factory() as session:
-            record = require_tenant(session, name=tenant)
-            policy = tenant_policy(
-                session, tenant_id=record.id, default=services.priorities.default
-            )
-    except TenantError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        services.close()
+    with tenant_session(tenant) as scope:
+        policy = tenant_policy(
+            scope.session, tenant_id=scope.tenant.id, default=scope.services.priorities.default
+        )
     console.print(yaml.safe_dump(policy.model_dump(mode="json"), allow_unicode=True), end="")
 
 
