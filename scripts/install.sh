@@ -10,7 +10,7 @@ dev=0
 
 apt_packages=(python3-venv tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng fonts-dejavu-core)
 if [ "$dev" = 1 ]; then
-  apt_packages+=(postgresql)
+  apt_packages+=(postgresql chromium)
 fi
 missing=()
 for package in "${apt_packages[@]}"; do

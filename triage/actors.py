@@ -22,9 +22,14 @@ class Actor:
     name: str
     tenant_id: uuid.UUID | None
     role: Role | None
+    # The queues a person may work (None: all of the tenant's).
+    queues: frozenset[str] | None = None
 
     def has_role(self, *roles: Role) -> bool:
         return self.role is not None and self.role in roles
+
+    def may_work(self, queue: str) -> bool:
+        return self.queues is None or queue in self.queues
 
 
 SYSTEM_ACTOR = Actor(kind=ActorKind.SYSTEM, id=None, name="system", tenant_id=None, role=None)

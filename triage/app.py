@@ -1,4 +1,5 @@
-"""Composition root: builds the FastAPI app, mounts the API and runs the embedded worker."""
+"""Composition root: builds the FastAPI app, mounts the API and the caseworker pages, and
+runs the embedded worker."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from triage.bootstrap import ensure_bootstrap_admin_key
 from triage.config import Settings, host_port
 from triage.metrics.exposition import MetricsServer, installation_registry
 from triage.services import Services, build_services
+from triage.web import pages
 
 log = logging.getLogger(__name__)
 
@@ -86,4 +88,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(admin.router, prefix="/api/v1")
     if settings.metrics_enabled and not settings.metrics_bind:
         app.include_router(metrics.router)
+    pages.register(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -9,6 +10,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from triage.accounts.service import LoginPolicy
+from triage.accounts.sessions import SessionPolicy
 from triage.links.finder import LinkRules
 
 MEGABYTE = 1024 * 1024
@@ -184,8 +187,39 @@ class Settings(BaseSettings):
         "(stage timings, errors); unset: none.",
     )
 
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins in a row that lock a person's account."
+    )
+    login_lockout_minutes: float = Field(
+        default=15, gt=0, description="How long a locked account stays locked."
+    )
+    session_idle_minutes: float = Field(
+        default=60, gt=0, description="A browser session ends after this long without use."
+    )
+    session_max_hours: float = Field(
+        default=10, gt=0, description="A browser session ends this long after sign-in."
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Send the session cookie over HTTPS only (set it behind TLS).",
+    )
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     demo: bool = Field(default=False, description="Load the demo tenant and letters at start.")
+
+    @property
+    def login_policy(self) -> LoginPolicy:
+        return LoginPolicy(
+            max_failures=self.login_max_failures,
+            lockout=timedelta(minutes=self.login_lockout_minutes),
+        )
+
+    @property
+    def session_policy(self) -> SessionPolicy:
+        return SessionPolicy(
+            idle=timedelta(minutes=self.session_idle_minutes),
+            longest=timedelta(hours=self.session_max_hours),
+        )
 
     @property
     def link_rules(self) -> LinkRules:

@@ -73,6 +73,8 @@ def test_routed_documents_show_up_in_their_queue(
     assert by_name["steuern"]["open"] == 3
     assert by_name["steuern"]["in_progress"] == 0
     assert by_name["steuern"]["oldest_received_at"] == "2026-11-01T09:00:00+01:00"
+    # Received on 1 November with the dog tax's SLA of 21 days: all past due by now.
+    assert (by_name["steuern"]["overdue"], by_name["steuern"]["due_soon"]) == (3, 0)
     assert by_name["review"]["open"] == 0
     assert by_name["soziales"]["open"] == 0
 

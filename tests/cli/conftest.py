@@ -40,10 +40,16 @@ def services_env(services: Services, **extra: str) -> dict[str, str]:
 
 
 def run_triage(
-    env: dict[str, str], *args: str, check: bool = True
+    env: dict[str, str], *args: str, check: bool = True, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [*TRIAGE, *args], env=env, capture_output=True, text=True, timeout=300, check=False
+        [*TRIAGE, *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"triage {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")

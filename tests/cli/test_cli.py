@@ -13,6 +13,8 @@ import pytest
 
 from tests.cli.conftest import TRIAGE, run_triage
 from tests.fixtures.documents import GERMAN_LETTER, pdf_with_text, random_bytes, truncated_pdf
+from triage.accounts.service import LoginPolicy, authenticate_password
+from triage.db.session import create_db_engine, create_session_factory, transaction
 
 
 def triage(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -189,9 +191,21 @@ def test_serve_demo_prints_the_urls_and_the_key_only_when_created(
     assert "Demo tenant 'demo' created" in first
     assert "/api/v1" in first and "/docs" in first and "/healthz" in first
     assert sum(line.startswith("ptk_") for line in first.splitlines()) == 1
+    # The demo caseworker's password, printed once, signs in to the web pages.
+    lines = first.splitlines()
+    prompt = next(i for i, line in enumerate(lines) if "sign in at" in line)
+    password = lines[prompt + 1].strip()
+    engine = create_db_engine(cli_env["TRIAGE_DATABASE_URL"])
+    with transaction(create_session_factory(engine)) as session:
+        result = authenticate_password(
+            session, username="demo", password=password, policy=LoginPolicy()
+        )
+        assert result.user is not None and result.user.role == "teamlead"
+    engine.dispose()
     second = _serve_until_healthy(cli_env, tmp_path / "second.log", "--demo")
     assert "exists" in second
     assert not any(line.startswith("ptk_") for line in second.splitlines())
+    assert "sign in at" not in second
 
 
 def test_separate_worker_process_does_the_work(cli_env: dict[str, str], tmp_path: Path) -> None:

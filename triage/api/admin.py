@@ -7,7 +7,7 @@ from datetime import date
 
 from fastapi import APIRouter, HTTPException, status
 
-from triage.api.deps import AdminActorDep, ServicesDep, SessionDep
+from triage.api.deps import AdminActorDep
 from triage.api.schemas import (
     LlmUsageDayRead,
     LlmUsageRead,
@@ -19,6 +19,7 @@ from triage.api.schemas import (
 from triage.assist.store import total_usage, usage_by_day
 from triage.db.models import Tenant
 from triage.db.session import transaction
+from triage.dependencies import ServicesDep, SessionDep
 from triage.llm.metering import TenantUsage
 from triage.priority.policy import PolicyError, PriorityPolicy
 from triage.priority.service import store_tenant_policy, stored_tenant_policy, tenant_policy

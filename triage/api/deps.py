@@ -1,37 +1,19 @@
-"""Typed dependencies of the JSON API: services, a database session and the calling actor."""
+"""Typed dependencies of the JSON API: the calling actor (services and the database session
+come from ``triage.dependencies``, shared with the caseworker pages)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
 
 from triage.actors import Actor
 from triage.db.models import Role
 from triage.db.session import transaction
-from triage.services import Services
+from triage.dependencies import ServicesDep
 from triage.tenants import authenticate_api_key
-
-
-def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-ServicesDep = Annotated[Services, Depends(get_services)]
-
-
-def get_session(services: ServicesDep) -> Iterator[Session]:
-    with services.session_factory() as session:
-        yield session
-
-
-# scope="function": the session closes when the handler returns, not after the response
-# has streamed, so no database transaction stays open while a large original is sent.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key of the tenant")
 

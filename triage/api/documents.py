@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from sqlalchemy.orm import Session
 
 from triage.actors import Actor
-from triage.api.deps import ActorDep, AdminActorDep, IntakeActorDep, ServicesDep, SessionDep
+from triage.api.deps import ActorDep, AdminActorDep, IntakeActorDep
 from triage.api.schemas import (
     DISPLAY_ZONE,
     DocumentEventRead,
@@ -30,6 +30,7 @@ from triage.api.schemas import (
 from triage.db.models import Document, DocumentStatus
 from triage.db.session import transaction
 from triage.db.types import utcnow
+from triage.dependencies import ServicesDep, SessionDep
 from triage.documents.service import (
     DocumentFilter,
     DocumentNotFoundError,

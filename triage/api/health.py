@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import text
 
-from triage.api.deps import ServicesDep
+from triage.dependencies import ServicesDep
 
 router = APIRouter(tags=["health"])
 

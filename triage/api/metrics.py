@@ -8,8 +8,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from triage.api.deps import AdminActorDep, ServicesDep, SessionDep
+from triage.api.deps import AdminActorDep
 from triage.db.models import Tenant
+from triage.dependencies import ServicesDep, SessionDep
 from triage.metrics.exposition import tenant_registry
 
 router = APIRouter(tags=["metrics"])

@@ -12,11 +12,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from triage.actors import Actor
-from triage.api.deps import ActorDep, ServicesDep, SessionDep, require_role
+from triage.api.deps import ActorDep, require_role
 from triage.api.documents import document_read
 from triage.api.schemas import DocumentRead, LocalTime
 from triage.db.models import Document, Role
 from triage.db.session import transaction
+from triage.dependencies import ServicesDep, SessionDep
 from triage.documents.service import DocumentNotFoundError
 from triage.links import service as links
 from triage.queues import service as queues
@@ -24,7 +25,7 @@ from triage.taxonomy import Taxonomy
 
 router = APIRouter(tags=["queues"])
 
-CaseworkerDep = Annotated[Actor, Depends(require_role(Role.CASEWORKER, Role.ADMIN))]
+CaseworkerDep = Annotated[Actor, Depends(require_role(Role.CASEWORKER, Role.TEAMLEAD, Role.ADMIN))]
 
 
 class CaseTypeRead(BaseModel):
@@ -46,6 +47,9 @@ class QueueRead(BaseModel):
     open: int
     in_progress: int
     oldest_received_at: LocalTime | None
+    # Of its documents, open or in progress: due within two days, and past due.
+    due_soon: int
+    overdue: int
 
 
 class MoveRequest(BaseModel):
@@ -88,6 +92,8 @@ def list_queues(
             open=s.open,
             in_progress=s.in_progress,
             oldest_received_at=s.oldest_received_at,
+            due_soon=s.due_soon,
+            overdue=s.overdue,
         )
         for s in summaries
     ]

@@ -16,6 +16,7 @@ from triage.cli import (
     priority,
     server,
     train,
+    users,
 )
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ model_versions.register(app)
 eval_llm.register(app)
 eval_second_opinion.register(app)
 priority.register(app)
+users.register(app)
 
 
 def main() -> None:

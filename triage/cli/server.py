@@ -14,7 +14,7 @@ import uvicorn
 from rich.console import Console
 
 from triage.app import create_app
-from triage.bootstrap import ensure_demo_tenant
+from triage.bootstrap import DEMO_USER, ensure_demo_tenant
 from triage.config import Settings, host_port
 from triage.demo.seed import seed_demo_letters
 from triage.logs import configure_logging
@@ -51,6 +51,11 @@ def serve(
                 "(shown only now, stored hashed):[/bold]"
             )
             console.print(tenant.admin_key, soft_wrap=True, highlight=False)
+            console.print(
+                f"[bold]Caseworker pages: sign in at {base}/anmelden as '{DEMO_USER}' with the "
+                "password (shown only now):[/bold]"
+            )
+            console.print(tenant.caseworker_password, soft_wrap=True, highlight=False)
         else:
             console.print(
                 f"Demo tenant '{tenant.name}' exists; its key was printed when it was created."
@@ -60,6 +65,7 @@ def serve(
             console.print(
                 f"Loaded {seeded.loaded} demo letters; the worker triages them into queues now."
             )
+    console.print(f"Web:          {base}/")
     console.print(f"API:          {base}/api/v1")
     console.print(f"API docs:     {base}/docs")
     console.print(f"Health check: {base}/healthz")

@@ -47,12 +47,22 @@ class UnknownQueueError(QueueError, LookupError):
     pass
 
 
+class QueueNotAllowedError(QueueError):
+    """The person is limited to other queues."""
+
+
+DUE_SOON = timedelta(days=2)
+
+
 @dataclass(frozen=True)
 class QueueSummary:
     name: str
     open: int
     in_progress: int
     oldest_received_at: datetime | None
+    # Of the queue's documents (open or in progress): due within DUE_SOON, and past due.
+    due_soon: int = 0
+    overdue: int = 0
 
 
 def _queued() -> ColumnElement[bool]:
@@ -77,17 +87,21 @@ def summarize_queues(session: Session, *, actor: Actor, taxonomy: Taxonomy) -> l
             func.count().filter(~leased),
             func.count().filter(leased),
             func.min(visible.c.received_at).filter(~leased),
+            func.count().filter(visible.c.due_at >= now, visible.c.due_at < now + DUE_SOON),
+            func.count().filter(visible.c.due_at < now),
         ).group_by(visible.c.queue)
     ).all()
-    counts: dict[str, tuple[int, int, Any]] = {row[0]: (row[1], row[2], row[3]) for row in rows}
+    counts: dict[str, tuple[Any, ...]] = {row[0]: tuple(row[1:]) for row in rows}
     names = queue_names(taxonomy)
     names += sorted(name for name in counts if name and name not in names)
     summaries = []
     for name in names:
-        open_count, in_progress, oldest = counts.get(name, (0, 0, None))
+        open_count, in_progress, oldest, due_soon, overdue = counts.get(name, (0, 0, None, 0, 0))
         if isinstance(oldest, str):  # SQLite returns the aggregate's raw text
             oldest = datetime.fromisoformat(oldest)
-        summaries.append(QueueSummary(name, open_count, in_progress, _as_utc(oldest)))
+        summaries.append(
+            QueueSummary(name, open_count, in_progress, _as_utc(oldest), due_soon, overdue)
+        )
     return summaries
 
 
@@ -234,6 +248,8 @@ def claim_next(
     take different documents; on SQLite the write transaction is serialised (BEGIN
     IMMEDIATE) and the compare-and-set update below decides.
     """
+    if not actor.may_work(queue):
+        raise QueueNotAllowedError(f"{actor.name} does not work the queue {queue!r}")
     now = utcnow()
     open_here = (
         visible_documents(actor)

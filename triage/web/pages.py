@@ -1,0 +1,131 @@
+"""The caseworker pages (German), rendered on the server: sign-in, sign-out, overview."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, FastAPI, Form, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from triage.accounts.service import LoginError, authenticate_password
+from triage.accounts.sessions import end_session, start_session
+from triage.db.session import transaction
+from triage.db.types import utcnow
+from triage.dependencies import ServicesDep, SessionDep
+from triage.queues.service import summarize_queues
+from triage.routing.router import REVIEW_QUEUE
+from triage.web.deps import SESSION_COOKIE, FormPersonDep, PersonDep, SignInRequiredError
+
+HERE = Path(__file__).parent
+DISPLAY_ZONE = ZoneInfo("Europe/Berlin")
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(include_in_schema=False)
+# Before sign-in there is no session to hold a CSRF token: the form carries a random
+# value that must equal this cookie's (double submit).
+LOGIN_CSRF_COOKIE = "triage_login_csrf"
+
+
+def _login_page(request: Request, *, error: str | None = None, username: str = "") -> Response:
+    token = secrets.token_urlsafe(32)
+    response = templates.TemplateResponse(
+        request,
+        "login.html",
+        # 200 with the message, also when refused: an error status would be a console
+        # error in the browser, and the page is the answer.
+        {"csrf_token": token, "error": error, "username": username},
+    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+    return response
+
+
+def _german(error: LoginError) -> str:
+    if error.code == "locked" and error.locked_until is not None:
+        until = error.locked_until.astimezone(DISPLAY_ZONE).strftime("%H:%M")
+        return f"Zu viele Fehlversuche: Das Konto ist bis {until} Uhr gesperrt."
+    if error.code == "disabled":
+        return "Dieses Konto ist deaktiviert. Bitte wenden Sie sich an die Verwaltung."
+    return "Benutzername oder Passwort ist falsch."
+
+
+@router.get("/anmelden", response_class=HTMLResponse)
+def login_form(request: Request) -> Response:
+    return _login_page(request)
+
+
+@router.post("/anmelden")
+def login(
+    request: Request,
+    services: ServicesDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(csrf_token, expected):
+        return _login_page(request, error="Das Formular war abgelaufen. Bitte erneut anmelden.")
+    settings = services.settings
+    with transaction(services.session_factory) as session:
+        result = authenticate_password(
+            session, username=username, password=password, policy=settings.login_policy
+        )
+        started = (
+            start_session(session, user=result.user, policy=settings.session_policy)
+            if result.user is not None
+            else None
+        )
+    if started is None:
+        assert result.error is not None
+        return _login_page(request, error=_german(result.error), username=username)
+    response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(
+        SESSION_COOKIE,
+        started.token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=int(settings.session_policy.longest.total_seconds()),
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/abmelden")
+def logout(request: Request, person: FormPersonDep, services: ServicesDep) -> Response:
+    with transaction(services.session_factory) as session:
+        end_session(session, token=request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/anmelden", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(
+    request: Request, person: PersonDep, services: ServicesDep, session: SessionDep
+) -> Response:
+    """Übersicht: the person's queues and the review queue, with their counts."""
+    assert person.actor.tenant_id is not None
+    taxonomy = services.classifiers.taxonomy_for(person.actor.tenant_id)
+    summaries = summarize_queues(session, actor=person.actor, taxonomy=taxonomy)
+    queues = [q for q in summaries if q.name != REVIEW_QUEUE and person.actor.may_work(q.name)]
+    review = next(q for q in summaries if q.name == REVIEW_QUEUE)
+    return templates.TemplateResponse(
+        request,
+        "overview.html",
+        {"person": person, "queues": queues, "review": review, "now": utcnow()},
+    )
+
+
+def _to_sign_in(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/anmelden", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def register(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_exception_handler(SignInRequiredError, _to_sign_in)
