@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
 from triage.actors import Actor
@@ -30,7 +30,7 @@ from triage.api.schemas import (
 from triage.db.models import Document, DocumentStatus
 from triage.db.session import transaction
 from triage.db.types import utcnow
-from triage.dependencies import ServicesDep, SessionDep
+from triage.dependencies import ServicesDep, SessionDep, original_response
 from triage.documents.service import (
     DocumentFilter,
     DocumentNotFoundError,
@@ -277,16 +277,7 @@ def read_original(
         document = get_document(session, actor=actor, document_id=document_id)
     except DocumentNotFoundError as exc:
         raise _not_found(exc) from exc
-    path = services.blob_store.path_for(tenant_id=document.tenant_id, sha256=document.sha256)
-    if path is not None:
-        return FileResponse(
-            path,
-            media_type=document.media_type,
-            filename=document.filename,
-            content_disposition_type="inline",
-        )
-    data = services.blob_store.read_bytes(tenant_id=document.tenant_id, sha256=document.sha256)
-    return Response(data, media_type=document.media_type)
+    return original_response(services, document)
 
 
 @router.get("/documents/{document_id}/text", response_class=PlainTextResponse)

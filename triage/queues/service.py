@@ -9,12 +9,11 @@ from ``visible_documents(actor)``, so tenant scoping stays in one place.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, union_all, update
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from triage.actors import Actor
@@ -29,27 +28,20 @@ from triage.documents.service import (
 from triage.priority.policy import PriorityPolicy
 from triage.priority.score import PriorityFacts, prioritise
 from triage.priority.service import apply_priority
+from triage.queues.claim import claim_next
+from triage.queues.common import (
+    QUEUED_STATES,
+    LeaseConflictError,
+    QueueError,
+    QueueNotAllowedError,
+    UnknownQueueError,
+    as_utc,
+    claim_order,
+    iso,
+    queued,
+)
 from triage.routing.router import REVIEW_QUEUE, due_date
 from triage.taxonomy import Taxonomy
-
-QUEUED_STATES = (DocumentStatus.ROUTED, DocumentStatus.NEEDS_REVIEW, DocumentStatus.FAILED)
-
-
-class QueueError(Exception):
-    """The action does not fit the document's state; the message says why."""
-
-
-class LeaseConflictError(QueueError):
-    """Another caseworker holds the document."""
-
-
-class UnknownQueueError(QueueError, LookupError):
-    pass
-
-
-class QueueNotAllowedError(QueueError):
-    """The person is limited to other queues."""
-
 
 DUE_SOON = timedelta(days=2)
 
@@ -65,21 +57,20 @@ class QueueSummary:
     overdue: int = 0
 
 
-def _queued() -> ColumnElement[bool]:
-    return Document.status.in_([s.value for s in QUEUED_STATES])
-
-
-def _unleased(now: datetime) -> ColumnElement[bool]:
-    return or_(Document.lease_expires_at.is_(None), Document.lease_expires_at <= now)
-
-
 def queue_names(taxonomy: Taxonomy) -> list[str]:
     return [*taxonomy.queues, REVIEW_QUEUE]
 
 
-def summarize_queues(session: Session, *, actor: Actor, taxonomy: Taxonomy) -> list[QueueSummary]:
+def summarize_queues(
+    session: Session, *, actor: Actor, taxonomy: Taxonomy, only: str | None = None
+) -> list[QueueSummary]:
+    """Every queue of the taxonomy plus review (and any other a document sits in); with
+    ``only``, that queue alone (read by its index instead of the tenant's whole backlog)."""
     now = utcnow()
-    visible = visible_documents(actor).where(_queued()).subquery()
+    scope = visible_documents(actor).where(queued())
+    if only is not None:
+        scope = scope.where(Document.queue == only)
+    visible = scope.subquery()
     leased = and_(visible.c.lease_expires_at.is_not(None), visible.c.lease_expires_at > now)
     rows = session.execute(
         select(
@@ -92,7 +83,7 @@ def summarize_queues(session: Session, *, actor: Actor, taxonomy: Taxonomy) -> l
         ).group_by(visible.c.queue)
     ).all()
     counts: dict[str, tuple[Any, ...]] = {row[0]: tuple(row[1:]) for row in rows}
-    names = queue_names(taxonomy)
+    names = [only] if only is not None else queue_names(taxonomy)
     names += sorted(name for name in counts if name and name not in names)
     summaries = []
     for name in names:
@@ -100,208 +91,9 @@ def summarize_queues(session: Session, *, actor: Actor, taxonomy: Taxonomy) -> l
         if isinstance(oldest, str):  # SQLite returns the aggregate's raw text
             oldest = datetime.fromisoformat(oldest)
         summaries.append(
-            QueueSummary(name, open_count, in_progress, _as_utc(oldest), due_soon, overdue)
+            QueueSummary(name, open_count, in_progress, as_utc(oldest), due_soon, overdue)
         )
     return summaries
-
-
-def _as_utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def claim_order() -> tuple[Any, ...]:
-    """Priority now (the stored sort key orders as the priority with waiting time does),
-    then age. Every queued document has a key (the pipeline's closing priority step), so
-    the order needs no NULL handling and ``ix_documents_claim_order`` serves it."""
-    return (Document.priority_key.desc(), Document.received_at, Document.id)
-
-
-def _people_on(earlier: Any, *, now: datetime, hold: timedelta) -> set[tuple[str | None, str]]:
-    """Who has the matter of an earlier document: its holder under a valid lease, and who
-    completed it within ``hold`` (as (actor kind, actor id))."""
-    people: set[tuple[str | None, str]] = set()
-    completed = _as_utc(earlier.completed_at)
-    if earlier.claimed_by_id is not None and _leased(earlier.lease_expires_at, now):
-        people.add((earlier.claimed_by_kind, earlier.claimed_by_id))
-    if earlier.completed_by_id is not None and completed is not None and completed > now - hold:
-        people.add((earlier.completed_by_kind, earlier.completed_by_id))
-    return people
-
-
-def _earlier_documents(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(
-            Document.id,
-            Document.claimed_by_kind,
-            Document.claimed_by_id,
-            Document.lease_expires_at,
-            Document.completed_by_kind,
-            Document.completed_by_id,
-            Document.completed_at,
-        ).where(Document.id.in_(ids))
-    ).all()
-    return {row.id: row for row in rows}
-
-
-def _my_follow_ups(
-    session: Session, *, queue: str, actor: Actor, now: datetime, hold: timedelta
-) -> list[uuid.UUID]:
-    """The queue's open follow-ups whose earlier document the actor holds or completed
-    within ``hold``, best first. Found from the actor's side (a person holds a few
-    documents and completes some dozens a day; ``ix_documents_claimed_by`` and
-    ``ix_documents_completed_by``), then by ``ix_documents_follow_up_of``: a queue may hold
-    thousands of follow-ups."""
-    kind = actor.kind.value
-    tenant = [] if actor.tenant_id is None else [Document.tenant_id == actor.tenant_id]
-    # Two arms, each served by its own index (an OR would make SQLite scan the tenant).
-    matters = union_all(
-        select(Document.id).where(
-            *tenant,
-            Document.claimed_by_id == actor.id,
-            Document.claimed_by_kind == kind,
-            Document.lease_expires_at > now,
-        ),
-        select(Document.id).where(
-            *tenant,
-            Document.completed_by_id == actor.id,
-            Document.completed_by_kind == kind,
-            Document.completed_at > now - hold,
-        ),
-    )
-    # By the follow-up index alone, the rest checked here: with the queue's conditions in
-    # SQL, SQLite would rather walk the whole queue by its (tenant, queue, status) index.
-    rows = session.execute(
-        select(
-            Document.id,
-            Document.tenant_id,
-            Document.queue,
-            Document.status,
-            Document.lease_expires_at,
-            Document.priority_key,
-            Document.received_at,
-        ).where(Document.follow_up_of_id.in_(matters))
-    ).all()
-    queued = {s.value for s in QUEUED_STATES}
-    mine = sorted(
-        (-(r.priority_key or 0.0), _as_utc(r.received_at) or now, r.id)
-        for r in rows
-        if r.tenant_id == actor.tenant_id
-        and r.queue == queue
-        and r.status in queued
-        and not _leased(r.lease_expires_at, now)
-    )
-    return [document_id for *_, document_id in mine]
-
-
-def _leased(lease_expires_at: datetime | None, now: datetime) -> bool:
-    lease = _as_utc(lease_expires_at)
-    return lease is not None and lease > now
-
-
-def _not_reserved_for_others(
-    session: Session, rows: Sequence[Any], *, actor: Actor, now: datetime, hold: timedelta
-) -> list[uuid.UUID]:
-    """Of candidate (id, follow_up_of_id) rows, those no one else has the matter of."""
-    earlier = _earlier_documents(
-        session, {row.follow_up_of_id for row in rows if row.follow_up_of_id is not None}
-    )
-    me = (actor.kind.value, actor.id)
-    free = []
-    for row in rows:
-        people = (
-            _people_on(earlier[row.follow_up_of_id], now=now, hold=hold)
-            if row.follow_up_of_id in earlier
-            else set()
-        )
-        if not people or me in people:
-            free.append(row.id)
-    return free
-
-
-CLAIM_PAGE = 10
-
-
-def claim_next(
-    session: Session,
-    *,
-    actor: Actor,
-    queue: str,
-    lease_seconds: int,
-    follow_up_hold: timedelta = timedelta(0),
-) -> Document | None:
-    """Hands the most urgent open document of the queue to the actor (highest priority
-    now, then the oldest; see ``claim_order``), or None when the queue is empty.
-
-    A follow-up whose earlier document the actor holds, or completed within
-    ``follow_up_hold``, comes first; while another person holds or lately completed the
-    earlier document, the follow-up waits for them (it is skipped here).
-
-    On PostgreSQL the candidate rows are locked with SKIP LOCKED, so concurrent claimers
-    take different documents; on SQLite the write transaction is serialised (BEGIN
-    IMMEDIATE) and the compare-and-set update below decides.
-    """
-    if not actor.may_work(queue):
-        raise QueueNotAllowedError(f"{actor.name} does not work the queue {queue!r}")
-    now = utcnow()
-    open_here = (
-        visible_documents(actor)
-        .with_only_columns(Document.id)
-        .where(Document.queue == queue, _queued(), _unleased(now))
-    )
-    candidates: list[uuid.UUID] = []
-    if follow_up_hold > timedelta(0):
-        candidates += _my_follow_ups(
-            session, queue=queue, actor=actor, now=now, hold=follow_up_hold
-        )[:5]
-    for page in range(0, 1000, CLAIM_PAGE):
-        rows = session.execute(
-            open_here.add_columns(Document.follow_up_of_id)
-            .order_by(*claim_order())
-            .limit(CLAIM_PAGE)
-            .offset(page)
-            .with_for_update(skip_locked=True)
-        ).all()
-        if follow_up_hold > timedelta(0):
-            candidates += _not_reserved_for_others(
-                session, rows, actor=actor, now=now, hold=follow_up_hold
-            )
-        else:
-            candidates += [row.id for row in rows]
-        if candidates or len(rows) < CLAIM_PAGE:
-            break
-    for document_id in candidates:
-        taken = session.execute(
-            update(Document)
-            .where(Document.id == document_id, _queued(), _unleased(now))
-            .values(
-                claimed_by_kind=actor.kind.value,
-                claimed_by_id=actor.id,
-                claimed_by_name=actor.name,
-                claimed_at=now,
-                lease_expires_at=now + timedelta(seconds=lease_seconds),
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
-            document = get_document(session, actor=actor, document_id=document_id)
-            session.refresh(document)
-            record_event(
-                session,
-                document=document,
-                actor=actor,
-                action="claimed",
-                detail={"queue": queue, "lease_expires_at": _iso(document.lease_expires_at)},
-            )
-            return document
-    return None
 
 
 def _holds(document: Document, actor: Actor, now: datetime) -> bool:
@@ -346,7 +138,7 @@ def renew_lease(
         document=document,
         actor=actor,
         action="lease_renewed",
-        detail={"lease_expires_at": _iso(document.lease_expires_at)},
+        detail={"lease_expires_at": iso(document.lease_expires_at)},
     )
     return document
 
@@ -489,14 +281,17 @@ def _label(
 
 
 __all__ = [
+    "QUEUED_STATES",
     "REVIEW_QUEUE",
     "DocumentNotFoundError",
     "LeaseConflictError",
     "QueueError",
+    "QueueNotAllowedError",
     "QueueSummary",
     "UnknownQueueError",
     "changeable",
     "claim_next",
+    "claim_order",
     "complete",
     "correct",
     "move",

@@ -1,17 +1,15 @@
-"""The caseworker pages (German), rendered on the server: sign-in, sign-out, overview."""
+"""The caseworker pages (German), rendered on the server: sign-in, sign-out, overview;
+working a queue is in ``triage.web.documents``."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from triage.accounts.service import LoginError, authenticate_password
 from triage.accounts.sessions import end_session, start_session
@@ -20,11 +18,10 @@ from triage.db.types import utcnow
 from triage.dependencies import ServicesDep, SessionDep
 from triage.queues.service import summarize_queues
 from triage.routing.router import REVIEW_QUEUE
+from triage.web import documents, lists
 from triage.web.deps import SESSION_COOKIE, FormPersonDep, PersonDep, SignInRequiredError
+from triage.web.render import DISPLAY_ZONE, HERE, templates
 
-HERE = Path(__file__).parent
-DISPLAY_ZONE = ZoneInfo("Europe/Berlin")
-templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
 # Before sign-in there is no session to hold a CSRF token: the form carries a random
 # value that must equal this cookie's (double submit).
@@ -127,5 +124,7 @@ def _to_sign_in(request: Request, exc: Exception) -> Response:
 
 def register(app: FastAPI) -> None:
     app.include_router(router)
+    app.include_router(documents.router)
+    app.include_router(lists.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(SignInRequiredError, _to_sign_in)
