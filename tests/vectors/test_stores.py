@@ -63,6 +63,19 @@ def test_tenants_never_see_each_other(store: VectorStore) -> None:
     assert store.count(tenant_id=TENANT_B) == 2
 
 
+def test_a_stored_vector_is_read_back_for_its_tenant_only(store: VectorStore) -> None:
+    [vector] = random_vectors(1)
+    stored = point(TENANT_A, vector)
+    store.upsert([stored])
+    read = store.vector(tenant_id=TENANT_A, point_id=stored.id)
+    assert read is not None
+    # Cosine stores keep the direction: the read vector is the unit vector of the stored.
+    expected = np.asarray(vector) / np.linalg.norm(vector)
+    assert np.asarray(read) / np.linalg.norm(read) == pytest.approx(expected, abs=1e-5)
+    assert store.vector(tenant_id=TENANT_B, point_id=stored.id) is None
+    assert store.vector(tenant_id=TENANT_A, point_id=uuid.uuid4()) is None
+
+
 def test_other_tenant_cannot_overwrite_a_point(store: VectorStore) -> None:
     original = point(TENANT_A, unit(1.0), kind="a")
     store.upsert([original])

@@ -69,7 +69,9 @@ def live_server(services: Services) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: the sync API keeps an event loop running in this thread, and
+# any other test that calls asyncio.run() in the same worker process would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (scripts/install.sh --dev installs it)")
@@ -86,6 +88,8 @@ class BrowserPage:
     page: Page
     base: str
     errors: list[str]
+    # A test that opens a refused page (403, 404) expects the browser's console error.
+    expect_errors: bool = False
 
     def goto(self, path: str) -> None:
         self.page.goto(self.base + path)
@@ -111,9 +115,17 @@ def open_page(browser: Browser, live_server: str) -> Iterator[object]:
         page.on("pageerror", lambda e: errors.append(str(e)))
         return BrowserPage(page, live_server, errors)
 
-    yield new_page
+    pages: list[BrowserPage] = []
+
+    def tracked() -> BrowserPage:
+        pages.append(new_page())
+        return pages[-1]
+
+    yield tracked
     for context in contexts:
         context.close()
+    for page in pages:
+        assert page.expect_errors or page.errors == [], f"console errors: {page.errors}"
 
 
 def add_person(

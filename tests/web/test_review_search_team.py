@@ -72,7 +72,11 @@ def test_a_duplicate_is_decided_beside_its_original(
 
 
 def test_search_finds_by_reference_number_sender_and_id(
-    open_page: OpenPage, services: Services, tenant_a: TenantKeys, client: TestClient
+    open_page: OpenPage,
+    services: Services,
+    tenant_a: TenantKeys,
+    client: TestClient,
+    request: pytest.FixtureRequest,
 ) -> None:
     services.settings.review_threshold = 0.0
     klein = upload_one(client, tenant_a, "klein.txt", KLEIN_WOHNGELD.encode())
@@ -93,6 +97,8 @@ def test_search_finds_by_reference_number_sender_and_id(
     page.page.keyboard.press("j")
     page.page.keyboard.press("Enter")
     page.page.wait_for_url(f"**/dokumente/{roth}")
+    page.goto("/suche?q=Wohngeld")
+    page.screenshot(request, "suche")
     page.goto(f"/suche?q={klein}")
     assert page.page.locator("[data-rows] .row-link").count() == 1
 
@@ -119,5 +125,6 @@ def test_the_team_page_is_for_team_leads(
     lead.screenshot(request, "team")
     sign_in(worker, "berger")
     assert worker.page.get_by_role("link", name="Team").count() == 0
+    worker.expect_errors = True  # the refused page
     response = worker.page.goto(worker.base + "/team")
     assert response is not None and response.status == 403

@@ -51,6 +51,7 @@ def test_claim_correct_complete_and_the_history_shows_who(
     assert page.page.url.endswith(f"/dokumente/{document_id}")
     assert page.page.locator("#lease").is_visible()  # the claim shows when it ends
     assert "keine Zusammenfassung" in page.page.content()
+    assert page.page.get_by_role("heading", name="Ähnliche frühere Dokumente").is_visible()
     page.screenshot(request, "dokument")
 
     page.page.get_by_label("Fallart korrigieren").select_option("grundsicherung")
@@ -88,8 +89,11 @@ def test_two_people_claiming_at_once_get_different_documents(
     for page, name in ((first, "berger"), (second, "yilmaz")):
         sign_in(page, name)
         page.goto(f"/warteschlangen/{queue}")
-    first.page.get_by_role("button", name="Nächsten Fall übernehmen").click()
-    second.page.get_by_role("button", name="Nächsten Fall übernehmen").click()
+    # Both clicks are sent before either answer arrives.
+    for page in (first, second):
+        page.page.get_by_role("button", name="Nächsten Fall übernehmen").click(no_wait_after=True)
+    for page in (first, second):
+        page.page.wait_for_url("**/dokumente/*")
     got = {first.page.url.rsplit("/", 1)[1], second.page.url.rsplit("/", 1)[1]}
     assert got == set(ids)
 
@@ -104,6 +108,7 @@ def test_another_tenants_document_cannot_be_opened_by_url(
     [document_id] = _routed(client, services, tenant_a, [WOHNGELD])
     add_person(services, tenant_b, "nachbar")
     page = open_page()
+    page.expect_errors = True  # the refused pages
     sign_in(page, "nachbar")
     for path in (f"/dokumente/{document_id}", f"/dokumente/{document_id}/original"):
         response = page.page.goto(page.base + path)
@@ -136,6 +141,8 @@ def test_claim_and_complete_with_the_keyboard_only(
     keyboard.press("e")
     page.page.wait_for_url(f"**/warteschlangen/{queue}*")
     assert read_document(client, tenant_a, document_id)["status"] == "done"
+    keyboard.press("n")  # the next case: none left
+    page.page.wait_for_url("**hinweis=Keine*")
 
 
 def _tab_to(page: BrowserPage, text: str, *, most: int = 40) -> None:
@@ -146,3 +153,28 @@ def _tab_to(page: BrowserPage, text: str, *, most: int = 40) -> None:
         if focused == text:
             return
     raise AssertionError(f"{text!r} cannot be reached with the Tab key")
+
+
+def test_the_open_document_page_renews_the_claim(
+    open_page: OpenPage, services: Services, tenant_a: TenantKeys, client: TestClient
+) -> None:
+    [document_id] = _routed(client, services, tenant_a, [DOGS[0]])
+    queue = read_document(client, tenant_a, document_id)["queue"]
+    add_person(services, tenant_a, "berger")
+    page = open_page()
+    sign_in(page, "berger")
+    page.goto(f"/warteschlangen/{queue}")
+    page.page.get_by_role("button", name="Nächsten Fall übernehmen").click()
+    before = read_document(client, tenant_a, document_id)["lease_expires_at"]
+    # What the page's script sends every half lease, with the page's own CSRF token.
+    answer = page.page.evaluate(
+        """async () => {
+            const renew = document.getElementById("renew");
+            const body = new URLSearchParams({ csrf_token: renew.dataset.csrf });
+            const response = await fetch(renew.dataset.url, { method: "POST", body });
+            return [response.status, await response.text()];
+        }"""
+    )
+    assert answer[0] == 200
+    after = read_document(client, tenant_a, document_id)["lease_expires_at"]
+    assert after > before

@@ -20,6 +20,7 @@ from triage.documents.service import record_event, visible_documents
 from triage.links.finder import Link, LinkKind, LinkSubject
 from triage.links.similarity import SenderIdentity, normalise_reference, shingles, words
 from triage.queues.service import QueueError, changeable
+from triage.vectors.base import VectorStore
 
 # Shorter numbers ("Nr. 12") are too common to tie two letters together.
 MIN_REFERENCE_CHARS = 5
@@ -250,3 +251,31 @@ def decide_duplicate(
         detail={"original": str(original), "queue": document.queue},
     )
     return document
+
+
+@dataclass(frozen=True)
+class SimilarDocument:
+    document: Document
+    similarity: float
+
+
+def similar_earlier_documents(
+    session: Session, *, store: VectorStore, actor: Actor, document: Document, limit: int = 5
+) -> list[SimilarDocument]:
+    """The tenant's earlier documents closest in meaning (by the stored vectors), most
+    similar first: what a caseworker compares a letter with."""
+    assert document.tenant_id is not None
+    vector = store.vector(tenant_id=document.tenant_id, point_id=document.id)
+    if vector is None:
+        return []
+    hits = store.search(tenant_id=document.tenant_id, vector=vector, limit=limit * 2 + 1)
+    scores = {hit.id: hit.score for hit in hits if hit.id != document.id}
+    if not scores:
+        return []
+    earlier = session.scalars(
+        visible_documents(actor).where(
+            Document.id.in_(list(scores)), Document.received_at <= document.received_at
+        )
+    )
+    found = [SimilarDocument(d, scores[d.id]) for d in earlier]
+    return sorted(found, key=lambda s: -s.similarity)[:limit]

@@ -173,3 +173,13 @@ def verify_model(
         configured_model=model_name,
         configured_dimension=dimension,
     )
+
+
+def plain_vector(stored: object) -> list[float]:
+    """A retrieved point's vector as floats: the unnamed dense vector both clients return
+    (a list, or a mapping with the one default name)."""
+    if isinstance(stored, Mapping):
+        stored = next(iter(stored.values()))
+    if not isinstance(stored, Sequence):
+        raise TypeError(f"unexpected stored vector {type(stored).__name__}")
+    return [float(x) for x in stored]

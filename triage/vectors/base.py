@@ -125,6 +125,10 @@ class VectorStore(Protocol):
         """The tenant's points most similar by cosine, best first; ``filters`` are exact
         matches on payload fields."""
 
+    def vector(self, *, tenant_id: uuid.UUID, point_id: uuid.UUID) -> list[float] | None:
+        """The stored vector of the tenant's point, or None (unknown, or another
+        tenant's)."""
+
     def delete(self, *, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> None:
         """Delete the tenant's points with these ids; ids of other tenants are left alone."""
 

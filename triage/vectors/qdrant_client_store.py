@@ -173,6 +173,21 @@ class QdrantClientStore:
             for point in response.points
         ]
 
+    def vector(self, *, tenant_id: uuid.UUID, point_id: uuid.UUID) -> list[float] | None:
+        tenant = _common.check_tenant(tenant_id)
+        with self._lock:
+            self._require_dimension()
+            records = self._client.retrieve(
+                self._collection,
+                ids=[_common.check_point_id(point_id)],
+                with_payload=models.PayloadSelectorInclude(include=[TENANT_FIELD]),
+                with_vectors=True,
+            )
+        for record in records:
+            if (record.payload or {}).get(TENANT_FIELD) == tenant and record.vector is not None:
+                return _common.plain_vector(record.vector)
+        return None
+
     def delete(self, *, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> None:
         """Deletes by filter (tenant AND id), so another tenant's ids are silently kept."""
         tenant = _common.check_tenant(tenant_id)

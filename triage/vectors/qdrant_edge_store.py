@@ -186,6 +186,16 @@ class QdrantEdgeStore:
             for point in points
         ]
 
+    def vector(self, *, tenant_id: uuid.UUID, point_id: uuid.UUID) -> list[float] | None:
+        tenant = _common.check_tenant(tenant_id)
+        with self._lock:
+            shard, _ = self._require_shard()
+            records = shard.retrieve([_common.check_point_id(point_id)], True, True)
+        for record in records:
+            if (record.payload or {}).get(TENANT_FIELD) == tenant and record.vector is not None:
+                return _common.plain_vector(record.vector)
+        return None
+
     def delete(self, *, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> None:
         """Deletes by filter (tenant AND id), so another tenant's ids are silently kept."""
         tenant = _common.check_tenant(tenant_id)

@@ -3,6 +3,7 @@ be offered the next one."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 from typing import Annotated
@@ -10,6 +11,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from triage.db.models import Document
 from triage.db.session import transaction
@@ -22,7 +24,11 @@ from triage.documents.service import (
     record_event,
 )
 from triage.fields.schema import DocumentFields
-from triage.links.service import related_documents
+from triage.links.service import (
+    SimilarDocument,
+    related_documents,
+    similar_earlier_documents,
+)
 from triage.priority.service import current_priority
 from triage.queues import service as queues
 from triage.services import Services
@@ -31,6 +37,7 @@ from triage.web.deps import FormPersonDep, Person, PersonDep
 from triage.web.render import templates
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 
 
 def _taxonomy(services: Services, person: Person) -> Taxonomy:
@@ -131,6 +138,7 @@ def document_page(
             "reasons": reasons,
             "events": document_events(session, document=document),
             "related": related_documents(session, actor=person.actor, document=document),
+            "similar": _similar(services, session, person, document),
             "case_types": taxonomy.case_types,
             "names": {c.key: c.name for c in taxonomy.case_types},
             "queues": queues.queue_names(taxonomy),
@@ -141,6 +149,18 @@ def document_page(
             "lease_seconds": services.settings.claim_lease_seconds,
         }
         return templates.TemplateResponse(request, "document.html", context)
+
+
+def _similar(
+    services: Services, session: Session, person: Person, document: Document
+) -> list[SimilarDocument]:
+    try:
+        return similar_earlier_documents(
+            session, store=services.vector_store(), actor=person.actor, document=document
+        )
+    except Exception:  # the page stays usable without the vector index
+        log.exception("similar documents unavailable")
+        return []
 
 
 @router.get("/dokumente/{document_id}/original")

@@ -1,5 +1,5 @@
 // Renews the claim while the document page is open, and the keyboard: j/k move through
-// a list, e = erledigen, c = Fallart korrigieren. No framework: the pages work without this script too.
+// a list, n = next case, e = erledigen, c = Fallart korrigieren. No framework: the pages work without this script too.
 (function () {
   const renew = document.getElementById("renew");
   if (renew) {
@@ -24,6 +24,12 @@
       rows[at === -1 ? 0 : next].focus();
     } else if (event.key === "e" && document.getElementById("done")) {
       document.getElementById("done").requestSubmit();
+    } else if (event.key === "n") {
+      // The next case: claimed from the queue's page, or that page from a document.
+      const next = document.getElementById("next-case");
+      const queue = document.getElementById("queue-of-document");
+      if (next) next.requestSubmit();
+      else if (queue) window.location.href = "/warteschlangen/" + queue.dataset.queue;
     } else if (event.key === "c" && document.getElementById("case_type")) {
       event.preventDefault();
       document.getElementById("case_type").focus();
