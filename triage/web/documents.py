@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -33,6 +33,7 @@ from triage.priority.service import current_priority
 from triage.queues import service as queues
 from triage.services import Services
 from triage.taxonomy import Taxonomy
+from triage.web.actions import correct_case_type, perform, with_notice
 from triage.web.deps import FormPersonDep, Person, PersonDep
 from triage.web.render import templates
 
@@ -97,7 +98,7 @@ def claim(queue: str, person: FormPersonDep, services: ServicesDep) -> Response:
     except queues.QueueNotAllowedError as exc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from exc
     if claimed is None:
-        return _redirect(f"/warteschlangen/{queue}?hinweis=" + quote("Keine offenen Fälle."))
+        return with_notice(f"/warteschlangen/{queue}", "Keine offenen Fälle.")
     return _redirect(f"/dokumente/{claimed}")
 
 
@@ -170,57 +171,44 @@ def original(
     return original_response(services, _visible(session, person, document_id))
 
 
-def _act(
-    services: Services, person: Person, document_id: uuid.UUID, action: str, **options: str
+def _then_next_case(
+    services: Services,
+    person: Person,
+    document_id: uuid.UUID,
+    action: Callable[[Session], object],
+    notice: str,
 ) -> Response:
     """Runs the action; then offers the next case of the queue the document was in."""
-    taxonomy = _taxonomy(services, person)
-    actor = person.actor
-    try:
-        with transaction(services.session_factory) as session:
-            before = get_document(session, actor=actor, document_id=document_id)
-            queue = before.queue or queues.REVIEW_QUEUE
-            if action == "complete":
-                queues.complete(session, actor=actor, document_id=document_id)
-                notice = "Erledigt."
-            elif action == "release":
-                queues.release(session, actor=actor, document_id=document_id)
-                notice = "Zurückgegeben."
-            elif action == "move":
-                queues.move(
-                    session,
-                    actor=actor,
-                    document_id=document_id,
-                    queue=options["queue"],
-                    taxonomy=taxonomy,
-                )
-                notice = f"In die Warteschlange {options['queue']} verschoben."
-            else:
-                assert actor.tenant_id is not None
-                queues.correct(
-                    session,
-                    actor=actor,
-                    document_id=document_id,
-                    case_type=options["case_type"],
-                    taxonomy=taxonomy,
-                    policy=services.priorities.for_tenant(actor.tenant_id),
-                )
-                notice = f"Fallart korrigiert: {options['case_type']}."
-    except DocumentNotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Dokument nicht gefunden") from exc
-    except queues.QueueError as exc:
-        return _redirect(f"/dokumente/{document_id}?hinweis=" + quote(str(exc)))
-    return _redirect(f"/warteschlangen/{queue}?hinweis=" + quote(notice))
+
+    def run(session: Session) -> tuple[str, str]:
+        before = get_document(session, actor=person.actor, document_id=document_id)
+        queue = before.queue or queues.REVIEW_QUEUE
+        action(session)
+        return f"/warteschlangen/{queue}", notice
+
+    return perform(services, run, refused_to=f"/dokumente/{document_id}")
 
 
 @router.post("/dokumente/{document_id}/erledigen")
 def complete(document_id: uuid.UUID, person: FormPersonDep, services: ServicesDep) -> Response:
-    return _act(services, person, document_id, "complete")
+    return _then_next_case(
+        services,
+        person,
+        document_id,
+        lambda s: queues.complete(s, actor=person.actor, document_id=document_id),
+        "Erledigt.",
+    )
 
 
 @router.post("/dokumente/{document_id}/zurueckgeben")
 def release(document_id: uuid.UUID, person: FormPersonDep, services: ServicesDep) -> Response:
-    return _act(services, person, document_id, "release")
+    return _then_next_case(
+        services,
+        person,
+        document_id,
+        lambda s: queues.release(s, actor=person.actor, document_id=document_id),
+        "Zurückgegeben.",
+    )
 
 
 @router.post("/dokumente/{document_id}/verschieben")
@@ -230,7 +218,16 @@ def move(
     services: ServicesDep,
     queue: Annotated[str, Form()],
 ) -> Response:
-    return _act(services, person, document_id, "move", queue=queue)
+    taxonomy = _taxonomy(services, person)
+    return _then_next_case(
+        services,
+        person,
+        document_id,
+        lambda s: queues.move(
+            s, actor=person.actor, document_id=document_id, queue=queue, taxonomy=taxonomy
+        ),
+        f"In die Warteschlange {queue} verschoben.",
+    )
 
 
 @router.post("/dokumente/{document_id}/korrigieren")
@@ -240,7 +237,13 @@ def correct(
     services: ServicesDep,
     case_type: Annotated[str, Form()],
 ) -> Response:
-    return _act(services, person, document_id, "correct", case_type=case_type)
+    return _then_next_case(
+        services,
+        person,
+        document_id,
+        lambda s: correct_case_type(s, services, person, document_id, case_type),
+        f"Fallart korrigiert: {case_type}.",
+    )
 
 
 @router.post("/dokumente/{document_id}/verlaengern")

@@ -5,27 +5,22 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from triage.db.models import Role
-from triage.db.session import transaction
 from triage.db.types import utcnow
 from triage.dependencies import ServicesDep, SessionDep
-from triage.documents.service import DocumentNotFoundError
 from triage.links.service import decide_duplicate
 from triage.queues import service as queues
 from triage.queues.views import AGE_BANDS, age_distribution, queue_documents, search_documents
+from triage.web.actions import correct_case_type, perform
 from triage.web.deps import FormPersonDep, PersonDep
 from triage.web.render import templates
 
 router = APIRouter(include_in_schema=False)
-
-
-def _back(notice: str) -> RedirectResponse:
-    return RedirectResponse("/pruefung?hinweis=" + quote(notice), status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/pruefung", response_class=HTMLResponse)
@@ -59,25 +54,13 @@ def decide_case_type(
     services: ServicesDep,
     case_type: Annotated[str, Form()],
 ) -> Response:
-    actor = person.actor
-    assert actor.tenant_id is not None
-    taxonomy = services.classifiers.taxonomy_for(actor.tenant_id)
-    try:
-        with transaction(services.session_factory) as session:
-            queues.correct(
-                session,
-                actor=actor,
-                document_id=document_id,
-                case_type=case_type,
-                taxonomy=taxonomy,
-                policy=services.priorities.for_tenant(actor.tenant_id),
-            )
-    except DocumentNotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Dokument nicht gefunden") from exc
-    except queues.QueueError as exc:
-        return _back(str(exc))
-    name = taxonomy.get(case_type).name
-    return _back(f"Entschieden: {name}.")
+    def run(session: Session) -> tuple[str, str]:
+        document = correct_case_type(session, services, person, document_id, case_type)
+        assert person.actor.tenant_id is not None
+        name = services.classifiers.taxonomy_for(person.actor.tenant_id).get(case_type).name
+        return "/pruefung", f"Entschieden: {name} ({document.queue})."
+
+    return perform(services, run, refused_to="/pruefung")
 
 
 @router.post("/pruefung/{document_id}/dublette")
@@ -87,16 +70,14 @@ def decide_copy(
     services: ServicesDep,
     is_duplicate: Annotated[bool, Form()],
 ) -> Response:
-    try:
-        with transaction(services.session_factory) as session:
-            decide_duplicate(
-                session, actor=person.actor, document_id=document_id, is_duplicate=is_duplicate
-            )
-    except DocumentNotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Dokument nicht gefunden") from exc
-    except queues.QueueError as exc:
-        return _back(str(exc))
-    return _back("Als Dublette erledigt." if is_duplicate else "Keine Dublette: weitergeleitet.")
+    def run(session: Session) -> tuple[str, str]:
+        decide_duplicate(
+            session, actor=person.actor, document_id=document_id, is_duplicate=is_duplicate
+        )
+        done = "Als Dublette erledigt." if is_duplicate else "Keine Dublette: weitergeleitet."
+        return "/pruefung", done
+
+    return perform(services, run, refused_to="/pruefung")
 
 
 @router.get("/suche", response_class=HTMLResponse)
