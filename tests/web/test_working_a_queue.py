@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import expect
 
 from tests.api.helpers import process_all, read_document, upload_one
 from tests.conftest import TenantKeys
@@ -126,7 +127,10 @@ def test_claim_and_complete_with_the_keyboard_only(
     page = open_page()
     page.goto("/anmelden")
     keyboard = page.page.keyboard
-    keyboard.type("berger")  # the user name field has the focus
+    # The user name field takes the focus by itself (autofocus); typing before it has
+    # would lose the first letters.
+    expect(page.page.locator("#username")).to_be_focused()
+    keyboard.type("berger")
     keyboard.press("Tab")
     keyboard.type("Lindenblüte-2026!")
     keyboard.press("Enter")
