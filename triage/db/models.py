@@ -40,6 +40,9 @@ class Role(enum.StrEnum):
     # A caseworker who also sees the team's figures (queue counts and ages).
     TEAMLEAD = "teamlead"
     ADMIN = "admin"
+    # Temporary backlog-relief staff ("Soforthilfe"): limited to the tenant's configured
+    # case types and confident documents; a share of their work gets a second review.
+    RELIEF = "relief"
 
 
 class DocumentStatus(enum.StrEnum):
@@ -127,6 +130,9 @@ class WebSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    # While set, the person works another tenant's queue under this grant; the grant is
+    # checked on every request, so a revocation or its expiry ends it at the next one.
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("queue_grants.id"))
 
 
 class Document(Base):
@@ -149,6 +155,7 @@ class Document(Base):
         Index("ix_documents_completed_by", "tenant_id", "completed_by_id", "completed_at"),
         Index("ix_documents_follow_up_of", "follow_up_of_id"),
         Index("ix_documents_duplicate_of", "duplicate_of_id"),
+        Index("ix_documents_second_review", "tenant_id", "second_review"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -206,6 +213,10 @@ class Document(Base):
     completed_by_kind: Mapped[str | None] = mapped_column(String(16))
     completed_by_id: Mapped[str | None] = mapped_column(String(64))
     completed_by_name: Mapped[str | None] = mapped_column(String(200))
+    # A relief worker's completed document drawn for a second look by a regular
+    # caseworker: pending, then confirmed or corrected.
+    second_review: Mapped[str | None] = mapped_column(String(16))
+    second_review_at: Mapped[datetime | None]
 
     # Links to an earlier document (triage.links): this letter follows it up (same
     # reference number, or same sender about the same matter), or is the same letter
@@ -363,3 +374,98 @@ class LlmUsage(Base):
     prompt_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     completion_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class QueueGrant(Base):
+    """Time-boxed access for a named user of another tenant to one of this tenant's
+    queues (inter-municipal help). Checked on every request of that user."""
+
+    __tablename__ = "queue_grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
+    queue: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    starts_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    granted_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class TenantRules(Base):
+    """A tenant's working rules set on the admin pages (thresholds, relief staff, the
+    forecast's assumptions): a JSON document validated by ``triage.rules.WorkRules``."""
+
+    __tablename__ = "tenant_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), unique=True)
+    content: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class AdminEvent(Base):
+    """An administrative change (users, keys, case types, rules, baselines, grants) with
+    who made it: the admin pages' record."""
+
+    __tablename__ = "admin_events"
+    __table_args__ = (Index("ix_admin_events_tenant", "tenant_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any] | None]
+
+
+class FigureSnapshot(Base):
+    """One day's backlog figures of a tenant's queue or case type (``scope``), taken after
+    the day ended (Berlin time). Shares are kept as counts, so any span can be summed."""
+
+    __tablename__ = "figure_snapshots"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "day", "scope", "key", name="uq_figure_snapshots_day"),
+        Index("ix_figure_snapshots_scope_day", "tenant_id", "scope", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    day: Mapped[date] = mapped_column(Date)
+    scope: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64))
+    open_count: Mapped[int] = mapped_column(Integer, default=0)
+    inflow: Mapped[int] = mapped_column(Integer, default=0)
+    outflow: Mapped[int] = mapped_column(Integer, default=0)
+    overdue: Mapped[int] = mapped_column(Integer, default=0)
+    age_p50_days: Mapped[float | None] = mapped_column(Float)
+    age_p90_days: Mapped[float | None] = mapped_column(Float)
+    triaged: Mapped[int] = mapped_column(Integer, default=0)
+    auto_routed: Mapped[int] = mapped_column(Integer, default=0)
+    to_review: Mapped[int] = mapped_column(Integer, default=0)
+    misrouted: Mapped[int] = mapped_column(Integer, default=0)
+    handling_median_minutes: Mapped[float | None] = mapped_column(Float)
+    relief_completed: Mapped[int] = mapped_column(Integer, default=0)
+    second_reviewed: Mapped[int] = mapped_column(Integer, default=0)
+    second_review_corrected: Mapped[int] = mapped_column(Integer, default=0)
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FigureBaseline(Base):
+    """The day an admin marked as the baseline (e.g. a relief project's start); the
+    newest marking is the one compared with today."""
+
+    __tablename__ = "figure_baselines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    label: Mapped[str] = mapped_column(String(200))
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    marked_by: Mapped[str] = mapped_column(String(200))

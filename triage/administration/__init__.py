@@ -1,0 +1,1 @@
+"""Administering a tenant: the record of administrative changes and the working rules."""
