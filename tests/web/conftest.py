@@ -13,9 +13,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import TenantKeys
@@ -154,3 +157,41 @@ def sign_in(page: BrowserPage, username: str, password: str = PASSWORD) -> None:
     page.page.get_by_label("Benutzername").fill(username)
     page.page.get_by_label("Passwort").fill(password)
     page.page.get_by_role("button", name="Anmelden").click()
+
+
+_HIDDEN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class WebClient:
+    """A signed-in person's pages without a browser (for what needs no script or layout):
+    the test client with the session cookie, and the CSRF token its forms carry."""
+
+    client: TestClient
+    csrf_token: str
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
+        """Submits a form as the page would (with the CSRF token); redirects not followed."""
+        return self.client.post(
+            path,
+            data={"csrf_token": self.csrf_token, **(data or {})},
+            follow_redirects=False,
+            **kwargs,
+        )
+
+
+def web_client(client: TestClient, username: str, password: str = PASSWORD) -> WebClient:
+    """Signs ``username`` in on ``client`` (its cookies) through the real sign-in form."""
+    form = client.get("/anmelden")
+    [login_token] = _HIDDEN_CSRF.findall(form.text)
+    signed_in = client.post(
+        "/anmelden",
+        data={"username": username, "password": password, "csrf_token": login_token},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    overview = client.get("/")
+    return WebClient(client, _HIDDEN_CSRF.findall(overview.text)[0])
