@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from triage.api import admin, documents, health, metrics, queues
+from triage.api import admin, documents, figures, health, metrics, queues
 from triage.bootstrap import ensure_bootstrap_admin_key
 from triage.config import Settings, host_port
 from triage.metrics.exposition import MetricsServer, installation_registry
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(documents.router, prefix="/api/v1")
     app.include_router(queues.router, prefix="/api/v1")
     app.include_router(admin.router, prefix="/api/v1")
+    app.include_router(figures.router, prefix="/api/v1")
     if settings.metrics_enabled and not settings.metrics_bind:
         app.include_router(metrics.router)
     pages.register(app)

@@ -169,6 +169,18 @@ class Settings(BaseSettings):
         description="A follow-up is offered first to whoever holds its earlier document, or "
         "completed it within this many days; 0: no preference.",
     )
+    figures_refresh_minutes: float = Field(
+        default=15,
+        gt=0,
+        description="How often the worker, when idle, refreshes today's backlog figures.",
+    )
+    figures_backfill_days: int = Field(
+        default=90,
+        ge=0,
+        le=3660,
+        description="How far back the worker computes daily figures that were never taken "
+        "(a new installation, or one upgraded from before the figures existed).",
+    )
     prompts_dir: Path | None = Field(
         default=None,
         description="LLM prompt files; default: prompts/ in the checkout (triage.llm.prompts).",

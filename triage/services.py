@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +26,7 @@ from triage.db.migrate import upgrade
 from triage.db.session import create_db_engine, create_session_factory
 from triage.embedding import Embedder, resolve_model_name
 from triage.fields.pseudonymise import Pseudonymiser
+from triage.figures.store import SnapshotTaker
 from triage.intake.service import IntakeService
 from triage.jobs.queue import ready_count
 from triage.links.service import LinkCandidates
@@ -107,6 +109,11 @@ class Services:
             idle_tasks=[
                 PolicyRescorer(
                     session_factory=self.session_factory, default=self.priorities.default
+                ),
+                SnapshotTaker(
+                    session_factory=self.session_factory,
+                    backfill_days=self.settings.figures_backfill_days,
+                    refresh=timedelta(minutes=self.settings.figures_refresh_minutes),
                 ),
                 *([retrain] if retrain is not None else []),
             ],

@@ -48,6 +48,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("second_review", sa.String(length=16), nullable=True))
         batch.add_column(sa.Column("second_review_at", UTCDateTime(), nullable=True))
         batch.create_index("ix_documents_second_review", ["tenant_id", "second_review"])
+    op.create_index("ix_document_events_tenant_at", "document_events", ["tenant_id", "at"])
     op.create_table(
         "tenant_rules",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -123,6 +124,7 @@ def downgrade() -> None:
     op.drop_table("figure_snapshots")
     op.drop_table("admin_events")
     op.drop_table("tenant_rules")
+    op.drop_index("ix_document_events_tenant_at", table_name="document_events")
     with op.batch_alter_table("documents") as batch:
         batch.drop_index("ix_documents_second_review")
         batch.drop_column("second_review_at")

@@ -1,0 +1,1 @@
+"""Backlog figures: daily snapshots, baseline vs. today, forecasts, process maturity."""
