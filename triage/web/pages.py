@@ -18,7 +18,7 @@ from triage.db.types import utcnow
 from triage.dependencies import ServicesDep, SessionDep
 from triage.queues.service import summarize_queues
 from triage.routing.router import REVIEW_QUEUE
-from triage.web import admin, documents, lists
+from triage.web import admin, documents, figures, lists
 from triage.web.deps import SESSION_COOKIE, FormPersonDep, PersonDep, SignInRequiredError
 from triage.web.render import DISPLAY_ZONE, HERE, templates
 
@@ -127,5 +127,6 @@ def register(app: FastAPI) -> None:
     app.include_router(documents.router)
     app.include_router(lists.router)
     app.include_router(admin.router)
+    app.include_router(figures.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(SignInRequiredError, _to_sign_in)
