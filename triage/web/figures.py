@@ -135,7 +135,7 @@ def figures_page(
     burn_down = forecast(
         session, tenant_id=tenant_id, relief_staff=aushilfen, cases_per_person_day=per_day
     )
-    today, maturities = maturity(session, tenant_id=tenant_id)
+    _, maturities = maturity(session, tenant_id=tenant_id)
     taxonomy = services.classifiers.taxonomy_for(tenant_id)
     return templates.TemplateResponse(
         request,
