@@ -1,27 +1,37 @@
-"""People's accounts: creating them, signing in with lockout, and the actor they act as."""
+"""People's accounts: creating them, signing in with lockout, the actor they act as, and
+an admin's changes to them (each recorded with its actor, in the change's transaction)."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from triage.accounts.passwords import hash_password, needs_rehash, verify_password
 from triage.actors import Actor, ActorKind
-from triage.db.models import Role, Tenant, User
+from triage.administration.audit import record_admin_change
+from triage.db.models import Role, Tenant, User, WebSession
 from triage.db.types import utcnow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 # People sign in to work cases; intake is a machine's job and keeps its API keys.
-PERSON_ROLES = (Role.CASEWORKER, Role.TEAMLEAD, Role.ADMIN)
+PERSON_ROLES = (Role.CASEWORKER, Role.TEAMLEAD, Role.ADMIN, Role.RELIEF)
 
 
 class AccountError(ValueError):
-    """The account cannot be created or changed; the message says why."""
+    """The account cannot be created or changed; the message says why, ``code`` for the
+    pages' own wording (invalid_username, role_for_keys, taken, own_account, own_admin_role,
+    empty_name)."""
+
+    def __init__(self, message: str, *, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class LoginError(Exception):
@@ -65,19 +75,24 @@ def create_user(
     role: Role,
     display_name: str | None = None,
     queues: Sequence[str] | None = None,
+    actor: Actor | None = None,
 ) -> User:
+    """``actor``: who creates the account, recorded as an admin change (none: not
+    recorded, as for the demo data)."""
     username = username.strip().lower()
     if not USERNAME.match(username):
         raise AccountError(
-            f"invalid user name {username!r}: 2–64 lower-case letters, digits, '.', '-', '_'"
+            f"invalid user name {username!r}: 2–64 lower-case letters, digits, '.', '-', '_'",
+            code="invalid_username",
         )
     if role not in PERSON_ROLES:
         raise AccountError(
             f"role {role.value!r} is for API keys; people are "
-            + ", ".join(r.value for r in PERSON_ROLES)
+            + ", ".join(r.value for r in PERSON_ROLES),
+            code="role_for_keys",
         )
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AccountError(f"the user name {username!r} is taken")
+        raise AccountError(f"the user name {username!r} is taken", code="taken")
     user = User(
         tenant_id=tenant.id,
         username=username,
@@ -89,6 +104,8 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    if actor is not None:
+        _record(session, actor, user, "user.created", _profile(user))
     return user
 
 
@@ -152,4 +169,130 @@ def authenticate_password(
 def list_users(session: Session, *, tenant: Tenant) -> list[User]:
     return list(
         session.scalars(select(User).where(User.tenant_id == tenant.id).order_by(User.username))
+    )
+
+
+# An admin's changes to accounts. Each records itself (``triage.administration.audit``)
+# in the caller's transaction; details carry before and after, never a password.
+
+
+def tenant_user(session: Session, *, tenant_id: uuid.UUID, user_id: uuid.UUID) -> User | None:
+    """The user with this id if it belongs to this tenant: another tenant's is none."""
+    return session.scalar(select(User).where(User.id == user_id, User.tenant_id == tenant_id))
+
+
+def account_state(user: User, *, now: datetime | None = None) -> str:
+    """active, disabled, or locked (too many failed sign-ins, for a while)."""
+    now = now or utcnow()
+    if user.disabled_at is not None:
+        return "disabled"
+    if user.locked_until is not None and user.locked_until > now:
+        return "locked"
+    return "active"
+
+
+def update_user(
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    role: Role | None = None,
+    queues: Sequence[str] | None = None,
+    display_name: str | None = None,
+) -> list[str]:
+    """Changes what is given (``queues``: empty for every queue; ``None`` leaves each
+    alone) and returns the recorded actions. Admins cannot take their own admin role."""
+    if display_name is not None and not display_name.strip():
+        raise AccountError("the display name is empty", code="empty_name")
+    done: list[str] = []
+    if role is not None and role.value != user.role:
+        if role not in PERSON_ROLES:
+            raise AccountError(f"role {role.value!r} is for API keys", code="role_for_keys")
+        if _is_self(actor, user) and user.role == Role.ADMIN:
+            raise AccountError("you cannot take away your own admin role", code="own_admin_role")
+        change = {"role": _change(user.role, role.value)}
+        _record(session, actor, user, "user.role_changed", change)
+        user.role = role.value
+        done.append("user.role_changed")
+    if queues is not None:
+        wanted = sorted(set(queues)) or None
+        if wanted != user.queues:
+            change = {"queues": _change(user.queues, wanted)}
+            _record(session, actor, user, "user.queues_changed", change)
+            user.queues = wanted
+            done.append("user.queues_changed")
+    if display_name is not None and display_name.strip() != user.display_name:
+        change = {"display_name": _change(user.display_name, display_name.strip())}
+        _record(session, actor, user, "user.renamed", change)
+        user.display_name = display_name.strip()
+        done.append("user.renamed")
+    return done
+
+
+def disable_user(session: Session, *, user: User, actor: Actor) -> bool:
+    """The account can no longer sign in and its open sessions end; its history stays.
+    False when it was disabled already."""
+    if _is_self(actor, user):
+        raise AccountError("you cannot disable your own account", code="own_account")
+    if user.disabled_at is not None:
+        return False
+    user.disabled_at = utcnow()
+    ended = end_user_sessions(session, user=user)
+    _record(session, actor, user, "user.disabled", {"sessions_ended": ended})
+    return True
+
+
+def enable_user(session: Session, *, user: User, actor: Actor) -> bool:
+    """Lets a disabled or locked-out account sign in again; False when it could already."""
+    if account_state(user) == "active":
+        return False
+    detail = {"state": _change(account_state(user), "active")}
+    user.disabled_at = None
+    user.locked_until = None
+    user.failed_logins = 0
+    _record(session, actor, user, "user.enabled", detail)
+    return True
+
+
+def reset_password(session: Session, *, user: User, password: str, actor: Actor) -> int:
+    """Sets a new password (lifting a lockout) and ends the user's open sessions, whose
+    browsers must sign in again; returns how many ended. Raises WeakPasswordError."""
+    set_password(session, user=user, password=password)
+    ended = end_user_sessions(session, user=user)
+    _record(session, actor, user, "user.password_reset", {"sessions_ended": ended})
+    return ended
+
+
+def end_user_sessions(session: Session, *, user: User) -> int:
+    """Ends every open web session of the user (effective at their next request)."""
+    result = session.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _is_self(actor: Actor, user: User) -> bool:
+    return actor.kind == ActorKind.USER and actor.id == str(user.id)
+
+
+def _profile(user: User) -> dict[str, Any]:
+    return {"display_name": user.display_name, "role": user.role, "queues": user.queues}
+
+
+def _change(before: Any, after: Any) -> dict[str, Any]:
+    return {"before": before, "after": after}
+
+
+def _record(
+    session: Session, actor: Actor, user: User, action: str, detail: dict[str, Any]
+) -> None:
+    record_admin_change(
+        session,
+        tenant_id=user.tenant_id,
+        actor=actor,
+        action=action,
+        target=user.username,
+        detail=detail,
     )

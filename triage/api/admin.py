@@ -7,6 +7,7 @@ from datetime import date
 
 from fastapi import APIRouter, HTTPException, status
 
+from triage.administration.audit import record_admin_change
 from triage.api.deps import AdminActorDep
 from triage.api.schemas import (
     LlmUsageDayRead,
@@ -121,8 +122,24 @@ def replace_priority_policy(
     except PolicyError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     with transaction(services.session_factory) as session:
+        before = tenant_policy(
+            session, tenant_id=actor.tenant_id, default=services.priorities.default
+        ).model_dump(mode="json")
         store_tenant_policy(
             session, tenant_id=actor.tenant_id, policy=policy, source=f"API, {actor.name}"
+        )
+        after = policy.model_dump(mode="json")
+        record_admin_change(
+            session,
+            tenant_id=actor.tenant_id,
+            actor=actor,
+            action="priority_policy.changed",
+            target="priority_policy",
+            detail={
+                field: {"before": before.get(field), "after": value}
+                for field, value in after.items()
+                if before.get(field) != value
+            },
         )
     services.wake_workers.set()
     with services.session_factory() as session:

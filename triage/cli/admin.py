@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import uuid
 from typing import Annotated
 
@@ -10,9 +11,10 @@ from rich.table import Table
 from sqlalchemy import select
 
 from triage.actors import Actor, ActorKind
+from triage.administration.audit import record_admin_change
 from triage.cli.output import console, err, fail
 from triage.config import Settings
-from triage.db.models import Document, DocumentStatus, Role
+from triage.db.models import ApiKey, Document, DocumentStatus, Role, Tenant
 from triage.db.session import transaction
 from triage.documents.service import request_reprocessing
 from triage.services import Services, build_services
@@ -31,6 +33,18 @@ keys_app = typer.Typer(help="API keys for machines (intake, integrations).", no_
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
 CLI_ACTOR = Actor(kind=ActorKind.SYSTEM, id="cli", name="command line", tenant_id=None, role=None)
+
+
+def cli_admin(tenant: Tenant) -> Actor:
+    """Who makes an admin change from the command line, as the record shows it: the
+    operating-system user running the command."""
+    try:
+        who = getpass.getuser()
+    except (OSError, KeyError):  # no user name in the environment or the passwd file
+        who = "unbekannt"
+    return Actor(
+        kind=ActorKind.SYSTEM, id=None, name=f"CLI ({who})", tenant_id=tenant.id, role=Role.ADMIN
+    )
 
 
 def _services() -> Services:
@@ -75,8 +89,18 @@ def keys_create(
         with transaction(services.session_factory) as session:
             record = require_tenant(session, name=tenant)
             key = create_api_key(session, tenant=record, role=role, name=name)
+            record_admin_change(
+                session,
+                tenant_id=record.id,
+                actor=cli_admin(record),
+                action="api_key.created",
+                target=key.record.name,
+                detail={"role": role.value, "prefix": key.record.prefix},
+            )
     except TenantError as exc:
         raise fail(str(exc)) from exc
+    finally:
+        services.close()
     err.print(f"created {role.value} key {key.record.id} for tenant {tenant}; store it now:")
     print(key.plaintext)
 
@@ -109,9 +133,24 @@ def keys_revoke(
     services = _services()
     try:
         with transaction(services.session_factory) as session:
-            revoke_api_key(session, tenant=require_tenant(session, name=tenant), key_id=key_id)
+            record = require_tenant(session, name=tenant)
+            was_revoked = session.scalar(
+                select(ApiKey.revoked_at).where(ApiKey.id == key_id, ApiKey.tenant_id == record.id)
+            )
+            key = revoke_api_key(session, tenant=record, key_id=key_id)
+            if was_revoked is None:
+                record_admin_change(
+                    session,
+                    tenant_id=record.id,
+                    actor=cli_admin(record),
+                    action="api_key.revoked",
+                    target=key.name,
+                    detail={"role": key.role, "prefix": key.prefix},
+                )
     except TenantError as exc:
         raise fail(str(exc)) from exc
+    finally:
+        services.close()
     console.print(f"revoked {key_id}")
 
 

@@ -12,16 +12,17 @@ from triage.accounts.passwords import WeakPasswordError
 from triage.accounts.service import (
     AccountError,
     create_user,
+    disable_user,
     find_user,
     list_users,
-    set_password,
+    reset_password,
 )
+from triage.cli.admin import cli_admin
 from triage.cli.output import console, err, fail
 from triage.cli.tenant_session import TenantSession, tenant_session
 from triage.db.models import Role, User
-from triage.db.types import utcnow
 
-users_app = typer.Typer(help="People's accounts (caseworkers, team leads, admins).")
+users_app = typer.Typer(help="People's accounts (caseworkers, team leads, admins, relief).")
 TenantOption = Annotated[str, typer.Option(help="The tenant (municipality) of the user.")]
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from stdin (scripts).")
@@ -39,7 +40,7 @@ def _password(from_stdin: bool) -> str:
 def users_create(
     username: Annotated[str, typer.Argument(help="Sign-in name, unique in the installation.")],
     tenant: TenantOption,
-    role: Annotated[Role, typer.Option(help="caseworker, teamlead or admin.")],
+    role: Annotated[Role, typer.Option(help="caseworker, teamlead, admin or relief.")],
     name: Annotated[str | None, typer.Option(help="Display name, e.g. 'Frau Berger'.")] = None,
     queue: Annotated[
         list[str] | None,
@@ -59,6 +60,7 @@ def users_create(
                 role=role,
                 display_name=name,
                 queues=queue,
+                actor=cli_admin(scope.tenant),
             )
         except (AccountError, WeakPasswordError) as exc:
             raise fail(str(exc)) from exc
@@ -96,12 +98,14 @@ def _tenant_user(scope: TenantSession, username: str) -> User:
 def users_set_password(
     username: str, tenant: TenantOption, password_stdin: PasswordStdin = False
 ) -> None:
-    """Set a new password (also lifts a lockout)."""
+    """Set a new password (also lifts a lockout and ends the user's open sessions)."""
     password = _password(password_stdin)
     with tenant_session(tenant, write=True) as scope:
         user = _tenant_user(scope, username)
         try:
-            set_password(scope.session, user=user, password=password)
+            reset_password(
+                scope.session, user=user, password=password, actor=cli_admin(scope.tenant)
+            )
         except WeakPasswordError as exc:
             raise fail(str(exc)) from exc
     err.print(f"password of {username} changed")
@@ -112,7 +116,7 @@ def users_disable(username: str, tenant: TenantOption) -> None:
     """Disable an account: it can no longer sign in; its history stays."""
     with tenant_session(tenant, write=True) as scope:
         user = _tenant_user(scope, username)
-        user.disabled_at = user.disabled_at or utcnow()
+        disable_user(scope.session, user=user, actor=cli_admin(scope.tenant))
     console.print(f"{username} disabled")
 
 
