@@ -24,6 +24,13 @@ class Actor:
     role: Role | None
     # The queues a person may work (None: all of the tenant's).
     queues: frozenset[str] | None = None
+    # Relief staff see only these case types, and only documents at least this confident.
+    case_types: frozenset[str] | None = None
+    min_confidence: float | None = None
+    # A person of another tenant working this tenant's queues under a grant: only those
+    # queues' documents are visible, and every event they cause names the grant.
+    grant_id: int | None = None
+    home_tenant: str | None = None
 
     def has_role(self, *roles: Role) -> bool:
         return self.role is not None and self.role in roles

@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from triage.administration.rules import ReviewThresholds
 from triage.assist.service import AssistProcessor, AssistScheduler
 from triage.assist.store import DbMeter, DbResultCache
 from triage.classify.artefact import ModelRegistry
@@ -224,7 +225,10 @@ def build_services(
         [
             ParseStep(registry),
             EmbedStep(lazy_embedder),
-            ClassifyStep(classifiers.model_for, threshold=lambda: settings.review_threshold),
+            ClassifyStep(
+                classifiers.model_for,
+                threshold=ReviewThresholds(session_factory=factory, settings=settings).for_tenant,
+            ),
             FieldsStep(land_for=priorities.land_for),
             LinkStep(
                 store=vector_store,

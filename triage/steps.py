@@ -79,15 +79,19 @@ class TenantModel:
 
 class ClassifyStep:
     """Classifies with the tenant's classifier and routes by the confidence threshold: the
-    trained model's own per-class threshold, or the global one for the zero-shot classifier.
+        trained model's own per-class threshold, or the tenant's (its rules, else the
+    installation's) for the zero-shot classifier.
 
-    A document below the threshold is not stopped here: it still gets its vector indexed,
-    and the pipeline turns its route into the ``needs_review`` verdict at the end."""
+        A document below the threshold is not stopped here: it still gets its vector indexed,
+        and the pipeline turns its route into the ``needs_review`` verdict at the end."""
 
     name = "classify"
 
     def __init__(
-        self, model_for: Callable[[uuid.UUID], TenantModel], *, threshold: Callable[[], float]
+        self,
+        model_for: Callable[[uuid.UUID], TenantModel],
+        *,
+        threshold: Callable[[uuid.UUID], float],
     ) -> None:
         self._model_for = model_for
         self._threshold = threshold
@@ -96,8 +100,8 @@ class ClassifyStep:
         by_tenant: dict[uuid.UUID, list[DocumentContext]] = {}
         for ctx in batch:
             by_tenant.setdefault(ctx.tenant_id, []).append(ctx)
-        threshold = self._threshold()
         for tenant_id, group in by_tenant.items():
+            threshold = self._threshold(tenant_id)
             model = self._model_for(tenant_id)
             vectors = np.stack([ctx.vector for ctx in group if ctx.vector is not None])
             texts = [ctx.parsed.text if ctx.parsed else "" for ctx in group]

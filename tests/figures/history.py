@@ -35,6 +35,7 @@ class History:
         routed: bool = True,
         sla_days: int = 14,
         duplicate_of: Document | None = None,
+        confidence: float | None = None,
     ) -> Document:
         """A letter received and triaged at ``received`` (auto-routed, or to review)."""
         self.count += 1
@@ -48,7 +49,7 @@ class History:
             received_at=received,
             status=DocumentStatus.ROUTED if routed else DocumentStatus.NEEDS_REVIEW,
             case_type=case_type,
-            confidence=0.9 if routed else 0.3,
+            confidence=confidence if confidence is not None else 0.9 if routed else 0.3,
             queue=queue if routed else "review",
             due_at=received + timedelta(days=sla_days),
             routed_at=received,

@@ -14,7 +14,13 @@ from tests.api.helpers import process_all, upload_one
 from tests.conftest import TenantKeys
 from tests.web.conftest import BrowserPage, add_person, sign_in
 from tests.web.test_sign_in import WOHNGELD
+from triage.db.models import Role
+from triage.db.session import transaction
+from triage.db.types import utcnow
+from triage.figures.snapshot import local_day
+from triage.figures.store import take_snapshot
 from triage.services import Services
+from triage.tenants import require_tenant
 
 OpenPage = Callable[[], BrowserPage]
 CSS = Path(__file__).parents[2] / "triage" / "web" / "static" / "triage.css"
@@ -27,7 +33,23 @@ PAIRS = [
     ("#3d3d3d", "--paper"),  # meta lines
     ("--ink", "#f6f6f6"),  # extracted text
     ("--ink", "#e8f1fa"),  # notices
+    ("--ink", "#fff4d6"),  # the band while working under another tenant's grant
 ]
+# The narrowest screen also gets every page of team leads and admins.
+LEAD_PAGES = (
+    "/team",
+    "/kennzahlen",
+    "/zweitpruefung",
+    "/verwaltung",
+    "/verwaltung/benutzer",
+    "/verwaltung/schluessel",
+    "/verwaltung/fallarten",
+    "/verwaltung/fallarten/wohngeld",
+    "/verwaltung/regeln",
+    "/verwaltung/basislinie",
+    "/verwaltung/freigaben",
+    "/verwaltung/protokoll",
+)
 
 
 def _luminance(colour: str) -> float:
@@ -60,11 +82,17 @@ def test_every_control_is_labelled_and_nothing_scrolls_sideways(
     services.settings.review_threshold = 0.0
     document_id = upload_one(client, tenant_a, "antrag.txt", WOHNGELD.encode())
     process_all(services)
-    add_person(services, tenant_a, "berger")
+    add_person(services, tenant_a, "berger", role=Role.ADMIN)
+    with transaction(services.session_factory) as session:
+        tenant_id = require_tenant(session, name=tenant_a.name).id
+        take_snapshot(session, tenant_id=tenant_id, day=local_day(utcnow()), now=utcnow())
     page = open_page()
     page.page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
     sign_in(page, "berger")
-    for path in ("/", "/pruefung", "/suche", f"/dokumente/{document_id}", "/anmelden"):
+    paths = ["/", "/pruefung", "/suche", f"/dokumente/{document_id}"]
+    if viewport == (1024, 768):
+        paths += LEAD_PAGES
+    for path in [*paths, "/anmelden"]:
         page.goto(path)
         unlabelled = page.page.locator("input:not([type=hidden]), select, textarea").evaluate_all(
             "els => els.filter(e => !(e.labels && e.labels.length)"

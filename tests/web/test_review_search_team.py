@@ -35,7 +35,7 @@ def test_a_review_decision_takes_one_click(
     add_person(services, tenant_a, "berger")
     page = open_page()
     sign_in(page, "berger")
-    page.page.get_by_role("link", name="Prüfung").click()
+    page.page.get_by_role("link", name="Prüfung", exact=True).click()
     page.screenshot(request, "pruefung")
     row = page.page.locator(f"[data-document='{document_id}']")
     row.get_by_role("button").nth(1).click()  # the first alternative to the best guess

@@ -9,8 +9,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from triage.config import Settings
 from triage.db.models import TenantRules
 from triage.db.types import utcnow
 
@@ -49,3 +50,17 @@ def store_tenant_rules(
     stored.content = rules.model_dump(mode="json")
     stored.updated_at = utcnow()
     stored.updated_by = updated_by[:200]
+
+
+class ReviewThresholds:
+    """The confidence a tenant's document needs to be routed without review: the tenant's
+    rule, else the installation's setting (read at each call: settings may change)."""
+
+    def __init__(self, *, session_factory: sessionmaker[Session], settings: Settings) -> None:
+        self._factory = session_factory
+        self._settings = settings
+
+    def for_tenant(self, tenant_id: uuid.UUID) -> float:
+        with self._factory() as session:
+            own = tenant_rules(session, tenant_id=tenant_id).review_threshold
+        return self._settings.review_threshold if own is None else own

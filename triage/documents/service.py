@@ -1,7 +1,8 @@
 """Reading documents for an actor. Tenant scoping lives here, in one place.
 
-Every query for an actor's documents starts from :func:`visible_documents`; later,
-time-boxed grants to another tenant's queues extend that one function.
+Every query for an actor's documents starts from :func:`visible_documents`: the tenant,
+and narrower for relief staff (case types, confidence) and for a person of another
+tenant working under a grant (the granted queues).
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ class DocumentNotFoundError(LookupError):
 def visible_documents(actor: Actor) -> Select[Document]:
     if actor.kind is ActorKind.SYSTEM and actor.tenant_id is None:
         return select(Document)
-    return select(Document).where(Document.tenant_id == actor.tenant_id)
+    query = select(Document).where(Document.tenant_id == actor.tenant_id)
+    if actor.grant_id is not None:
+        query = query.where(Document.queue.in_(sorted(actor.queues or ())))
+    if actor.case_types is not None:
+        query = query.where(Document.case_type.in_(sorted(actor.case_types)))
+    if actor.min_confidence is not None:
+        query = query.where(Document.confidence >= actor.min_confidence)
+    return query
 
 
 def get_document(
@@ -92,6 +100,9 @@ def record_event(
     action: str,
     detail: dict[str, Any] | None = None,
 ) -> DocumentEvent:
+    if actor.grant_id is not None:
+        # Another tenant's person: the history says under which grant, and from where.
+        detail = {**(detail or {}), "grant": actor.grant_id, "home_tenant": actor.home_tenant}
     event = DocumentEvent(
         tenant_id=document.tenant_id,
         document_id=document.id,

@@ -3,6 +3,9 @@ queue queries."""
 
 from __future__ import annotations
 
+import enum
+import random
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +14,20 @@ from sqlalchemy import ColumnElement, or_
 from triage.db.models import Document, DocumentStatus
 
 QUEUED_STATES = (DocumentStatus.ROUTED, DocumentStatus.NEEDS_REVIEW, DocumentStatus.FAILED)
+
+
+class SecondReview(enum.StrEnum):
+    """A relief worker's completed document drawn for a regular caseworker's check."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CORRECTED = "corrected"
+
+
+def draw_second_review(share: float, *, draw: Callable[[], float] = random.random) -> bool:
+    """True for about ``share`` of the calls: a random draw, so no one can predict which
+    of their documents is checked."""
+    return draw() < share
 
 
 class QueueError(Exception):

@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from triage.actors import Actor
+from triage.administration.rules import tenant_rules
 from triage.db.models import Document, DocumentStatus, LabelledExample, Role
 from triage.db.types import utcnow
 from triage.documents.service import (
@@ -34,14 +35,16 @@ from triage.queues.common import (
     LeaseConflictError,
     QueueError,
     QueueNotAllowedError,
+    SecondReview,
     UnknownQueueError,
     as_utc,
     claim_order,
+    draw_second_review,
     iso,
     queued,
 )
 from triage.routing.router import REVIEW_QUEUE, due_date
-from triage.taxonomy import Taxonomy
+from triage.taxonomy import CaseType, Taxonomy
 
 DUE_SOON = timedelta(days=2)
 
@@ -170,16 +173,14 @@ def complete(session: Session, *, actor: Actor, document_id: uuid.UUID) -> Docum
     document.completed_by_id = actor.id
     document.completed_by_name = actor.name
     _clear_lease(document)
-    _label(
-        session, document=document, actor=actor, case_type=document.case_type, source="completed"
-    )
-    record_event(
-        session,
-        document=document,
-        actor=actor,
-        action="completed",
-        detail={"case_type": document.case_type},
-    )
+    label(session, document=document, actor=actor, case_type=document.case_type, source="completed")
+    detail: dict[str, Any] = {"case_type": document.case_type}
+    if actor.has_role(Role.RELIEF):
+        rules = tenant_rules(session, tenant_id=document.tenant_id)
+        drawn = draw_second_review(rules.second_review_share)
+        document.second_review = SecondReview.PENDING if drawn else None
+        detail.update(relief=True, second_review=drawn)
+    record_event(session, document=document, actor=actor, action="completed", detail=detail)
     return document
 
 
@@ -227,8 +228,22 @@ def correct(
         "confidence": document.confidence,
         "queue": document.queue,
     }
-    _label(session, document=document, actor=actor, case_type=case_type, source="correction")
-    document.case_type = case_type
+    label(session, document=document, actor=actor, case_type=case_type, source="correction")
+    reroute(document, target=target, policy=policy)
+    record_event(
+        session,
+        document=document,
+        actor=actor,
+        action="corrected",
+        detail={"from": previous, "case_type": case_type, "queue": target.queue},
+    )
+    return document
+
+
+def reroute(document: Document, *, target: CaseType, policy: PriorityPolicy) -> None:
+    """Puts the document in ``target``'s queue as a person decided: its due date and
+    priority follow the case type's SLA."""
+    document.case_type = target.key
     document.queue = target.queue
     document.status = DocumentStatus.ROUTED
     document.stage = None
@@ -240,14 +255,6 @@ def correct(
     document.due_at = due_date(target, document.received_at)
     document.routed_at = utcnow()
     _clear_lease(document)
-    record_event(
-        session,
-        document=document,
-        actor=actor,
-        action="corrected",
-        detail={"from": previous, "case_type": case_type, "queue": target.queue},
-    )
-    return document
 
 
 def changeable(session: Session, *, actor: Actor, document_id: uuid.UUID) -> Document:
@@ -259,9 +266,10 @@ def changeable(session: Session, *, actor: Actor, document_id: uuid.UUID) -> Doc
     return document
 
 
-def _label(
+def label(
     session: Session, *, document: Document, actor: Actor, case_type: str, source: str
 ) -> None:
+    """Keeps a person's decision about the document's case type as training data."""
     existing = session.scalar(
         select(LabelledExample).where(LabelledExample.document_id == document.id)
     )

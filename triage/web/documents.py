@@ -31,6 +31,7 @@ from triage.links.service import (
 )
 from triage.priority.service import current_priority
 from triage.queues import service as queues
+from triage.queues.second_review import may_second_review
 from triage.services import Services
 from triage.taxonomy import Taxonomy
 from triage.web.actions import correct_case_type, perform, with_notice
@@ -148,6 +149,7 @@ def document_page(
             and document.lease_expires_at > now,
             "notice": hinweis,
             "lease_seconds": services.settings.claim_lease_seconds,
+            "second_review": person.regular and may_second_review(person.actor, document),
         }
         return templates.TemplateResponse(request, "document.html", context)
 
@@ -165,10 +167,13 @@ def _similar(
 
 
 @router.get("/dokumente/{document_id}/original")
-def original(
-    document_id: uuid.UUID, person: PersonDep, services: ServicesDep, session: SessionDep
-) -> Response:
-    return original_response(services, _visible(session, person, document_id))
+def original(document_id: uuid.UUID, person: PersonDep, services: ServicesDep) -> Response:
+    with transaction(services.session_factory) as session:
+        document = _visible(session, person, document_id)
+        if person.grant is not None:
+            # Under a grant every access is on record; the page's own opening is "viewed".
+            record_event(session, document=document, actor=person.actor, action="original_viewed")
+        return original_response(services, document)
 
 
 def _then_next_case(

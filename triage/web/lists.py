@@ -17,7 +17,7 @@ from triage.links.service import decide_duplicate
 from triage.queues import service as queues
 from triage.queues.views import AGE_BANDS, age_distribution, queue_documents, search_documents
 from triage.web.actions import correct_case_type, perform
-from triage.web.deps import FormPersonDep, PersonDep
+from triage.web.deps import PersonDep, RegularFormPersonDep, RegularPersonDep
 from triage.web.render import templates
 
 router = APIRouter(include_in_schema=False)
@@ -26,7 +26,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/pruefung", response_class=HTMLResponse)
 def review(
     request: Request,
-    person: PersonDep,
+    person: RegularPersonDep,
     services: ServicesDep,
     session: SessionDep,
     hinweis: str | None = None,
@@ -50,7 +50,7 @@ def review(
 @router.post("/pruefung/{document_id}/fallart")
 def decide_case_type(
     document_id: uuid.UUID,
-    person: FormPersonDep,
+    person: RegularFormPersonDep,
     services: ServicesDep,
     case_type: Annotated[str, Form()],
 ) -> Response:
@@ -66,7 +66,7 @@ def decide_case_type(
 @router.post("/pruefung/{document_id}/dublette")
 def decide_copy(
     document_id: uuid.UUID,
-    person: FormPersonDep,
+    person: RegularFormPersonDep,
     services: ServicesDep,
     is_duplicate: Annotated[bool, Form()],
 ) -> Response:
@@ -82,7 +82,10 @@ def decide_copy(
 
 @router.get("/suche", response_class=HTMLResponse)
 def search(request: Request, person: PersonDep, session: SessionDep, q: str = "") -> Response:
-    """Suche: by document id, reference number, sender name or text."""
+    """Suche: by document id, reference number, sender name or text. Not under a grant:
+    there every reading of a document is recorded, and a result list would not be."""
+    if person.grant is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Unter einer Freigabe gibt es keine Suche")
     results = search_documents(session, actor=person.actor, query=q) if q else []
     return templates.TemplateResponse(
         request, "search.html", {"person": person, "query": q, "results": results}

@@ -13,13 +13,22 @@ from fastapi.staticfiles import StaticFiles
 
 from triage.accounts.service import LoginError, authenticate_password
 from triage.accounts.sessions import end_session, start_session
+from triage.administration.grants import grants_for_user
 from triage.db.session import transaction
 from triage.db.types import utcnow
 from triage.dependencies import ServicesDep, SessionDep
+from triage.queues.second_review import pending_second_reviews
 from triage.queues.service import summarize_queues
 from triage.routing.router import REVIEW_QUEUE
-from triage.web import admin, documents, figures, lists
-from triage.web.deps import SESSION_COOKIE, FormPersonDep, PersonDep, SignInRequiredError
+from triage.web import admin, documents, figures, lists, relief
+from triage.web.actions import with_notice
+from triage.web.deps import (
+    SESSION_COOKIE,
+    FormPersonDep,
+    GrantEndedError,
+    PersonDep,
+    SignInRequiredError,
+)
 from triage.web.render import DISPLAY_ZONE, HERE, templates
 
 router = APIRouter(include_in_schema=False)
@@ -103,23 +112,45 @@ def logout(request: Request, person: FormPersonDep, services: ServicesDep) -> Re
 
 @router.get("/", response_class=HTMLResponse)
 def overview(
-    request: Request, person: PersonDep, services: ServicesDep, session: SessionDep
+    request: Request,
+    person: PersonDep,
+    services: ServicesDep,
+    session: SessionDep,
+    hinweis: str | None = None,
 ) -> Response:
-    """Übersicht: the person's queues and the review queue, with their counts."""
+    """Übersicht: the person's queues and the review queue, with their counts, and the
+    grants of other tenants' queues they may work under."""
     assert person.actor.tenant_id is not None
     taxonomy = services.classifiers.taxonomy_for(person.actor.tenant_id)
     summaries = summarize_queues(session, actor=person.actor, taxonomy=taxonomy)
     queues = [q for q in summaries if q.name != REVIEW_QUEUE and person.actor.may_work(q.name)]
     review = next(q for q in summaries if q.name == REVIEW_QUEUE)
+    now = utcnow()
     return templates.TemplateResponse(
         request,
         "overview.html",
-        {"person": person, "queues": queues, "review": review, "now": utcnow()},
+        {
+            "person": person,
+            "queues": queues,
+            "review": review,
+            "now": now,
+            "notice": hinweis,
+            "grants": []
+            if person.grant is not None
+            else grants_for_user(session, user_id=person.user_id, now=now),
+            "second_reviews": len(pending_second_reviews(session, actor=person.actor))
+            if person.regular
+            else 0,
+        },
     )
 
 
 def _to_sign_in(request: Request, exc: Exception) -> Response:
     return RedirectResponse("/anmelden", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _grant_ended(request: Request, exc: Exception) -> Response:
+    return with_notice("/", "Die Freigabe ist beendet: Sie arbeiten wieder für Ihre Kommune.")
 
 
 def register(app: FastAPI) -> None:
@@ -128,5 +159,7 @@ def register(app: FastAPI) -> None:
     app.include_router(lists.router)
     app.include_router(admin.router)
     app.include_router(figures.router)
+    app.include_router(relief.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(SignInRequiredError, _to_sign_in)
+    app.add_exception_handler(GrantEndedError, _grant_ended)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
-from triage.web.admin import case_types, keys, log, users
+from triage.web.admin import baseline, case_types, grants, keys, log, rules, users
 from triage.web.admin.common import admin_person
 
 # The admin check on the whole prefix too: a section that forgets it is still closed.
@@ -19,6 +19,14 @@ router = APIRouter(
 )
 router.add_api_route("", log.index, methods=["GET"], response_class=HTMLResponse)
 
-SECTIONS: list[APIRouter] = [users.router, keys.router, case_types.router, log.router]
+SECTIONS: list[APIRouter] = [
+    users.router,
+    keys.router,
+    case_types.router,
+    rules.router,
+    baseline.router,
+    grants.router,
+    log.router,
+]
 for section in SECTIONS:
     router.include_router(section)

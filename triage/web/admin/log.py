@@ -30,6 +30,10 @@ ACTION_NAMES = {
     "api_key.revoked": "API-Schlüssel widerrufen",
     "case_type.changed": "Fallart geändert",
     "priority_policy.changed": "Prioritätsregeln geändert",
+    "rules.changed": "Schwellen und Soforthilfe geändert",
+    "baseline.marked": "Basislinie gesetzt",
+    "grant.created": "Freigabe erteilt",
+    "grant.revoked": "Freigabe widerrufen",
 }
 DETAIL_NAMES = {
     "display_name": "Anzeigename",
@@ -44,6 +48,15 @@ DETAIL_NAMES = {
     "sla_days": "Frist (Tage)",
     "examples": "Beispiele",
     "changed": "geändert",
+    "day": "Tag",
+    "grant": "Freigabe",
+    "starts_at": "von",
+    "expires_at": "bis",
+    "review_threshold": "Prüfschwelle",
+    "relief_case_types": "Fallarten für Aushilfen",
+    "relief_min_confidence": "Mindestsicherheit für Aushilfen",
+    "second_review_share": "Anteil Zweitprüfung",
+    "relief_cases_per_day": "Fälle je Aushilfe und Tag",
 }
 
 
