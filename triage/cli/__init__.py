@@ -10,6 +10,7 @@ from triage.cli import (
     eval_second_opinion,
     eval_trained,
     evaluate,
+    figures,
     ingest,
     model_versions,
     models,
@@ -37,6 +38,7 @@ eval_llm.register(app)
 eval_second_opinion.register(app)
 priority.register(app)
 users.register(app)
+figures.register(app)
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from triage.administration.audit import record_admin_change
+from triage.cli.admin import cli_admin
 from triage.cli.output import console, fail
 from triage.cli.tenant_session import tenant_session
 from triage.config import Settings
@@ -36,6 +38,14 @@ def taxonomy_load(
     with tenant_session(tenant, write=True) as scope:
         store_tenant_taxonomy(
             scope.session, tenant_id=scope.tenant.id, taxonomy=taxonomy, source=str(file.resolve())
+        )
+        record_admin_change(
+            scope.session,
+            tenant_id=scope.tenant.id,
+            actor=cli_admin(scope.tenant),
+            action="taxonomy.loaded",
+            target=taxonomy.name,
+            detail={"file": str(file.resolve()), "case_types": len(taxonomy.case_types)},
         )
     console.print(
         f"tenant {tenant} now uses taxonomy {taxonomy.name!r}: "

@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 import yaml
 
+from triage.administration.audit import record_admin_change
+from triage.cli.admin import cli_admin
 from triage.cli.output import console, fail
 from triage.cli.tenant_session import tenant_session
 from triage.priority.policy import PolicyError, load_policy_file
@@ -43,6 +45,14 @@ def policy_load(
     with tenant_session(tenant, write=True) as scope:
         store_tenant_policy(
             scope.session, tenant_id=scope.tenant.id, policy=policy, source=str(file.resolve())
+        )
+        record_admin_change(
+            scope.session,
+            tenant_id=scope.tenant.id,
+            actor=cli_admin(scope.tenant),
+            action="priority_policy.loaded",
+            target=file.name,
+            detail={"file": str(file.resolve())},
         )
     count, seconds = _recompute(tenant)
     console.print(
