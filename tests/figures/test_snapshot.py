@@ -155,3 +155,16 @@ def test_tenants_see_only_their_own_figures(
     figures = _figures(services, tenant_b, DAY)
     assert figures["tenant", "alle"].open_count == 0
     assert figures["tenant", "alle"].inflow == 0
+
+
+def test_the_idle_task_looks_at_most_once_a_minute(
+    services: Services, tenant_a: TenantKeys
+) -> None:
+    _history(services, tenant_a)
+    now = local(3, 12, 18)
+    eager = SnapshotTaker(
+        session_factory=services.session_factory, backfill_days=400, refresh=timedelta(0)
+    )
+    assert eager.run_due(now) == 12
+    assert eager.run_due(now + timedelta(seconds=30)) == 0  # today would be due: not yet
+    assert eager.run_due(now + timedelta(seconds=61)) == 1

@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
+from urllib.parse import unquote
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -91,14 +93,23 @@ def test_relief_staff_see_only_their_case_types_and_sure_documents(
     assert rules_changed.detail["relief_case_types"] == {"before": [], "after": ["wohngeld"]}
 
 
-def test_a_drawn_document_gets_a_second_review_that_can_correct_it(
-    client: TestClient, services: Services, tenant_a: TenantKeys
-) -> None:
-    letters = _letters(services, tenant_a)
-    admin, relief, caseworker = _people(client, services, tenant_a)
+def _completed_by_relief(
+    client: TestClient, services: Services, keys: TenantKeys
+) -> tuple[dict[str, uuid.UUID], tuple[WebClient, ...]]:
+    """Every relief completion drawn (share 100 %); the sure letter completed."""
+    letters = _letters(services, keys)
+    people = _people(client, services, keys)
+    admin, relief, _ = people
     _rules(admin, share="100")
     relief.post("/warteschlangen/soziales/uebernehmen")
     relief.post(f"/dokumente/{letters['sure']}/erledigen")
+    return letters, people
+
+
+def test_a_drawn_document_gets_a_second_review_that_can_correct_it(
+    client: TestClient, services: Services, tenant_a: TenantKeys
+) -> None:
+    letters, (admin, relief, caseworker) = _completed_by_relief(client, services, tenant_a)
 
     overview = caseworker.get("/").text
     assert 'data-second-reviews="1"' in overview
@@ -142,11 +153,7 @@ def test_a_drawn_document_gets_a_second_review_that_can_correct_it(
 def test_a_confirmed_second_review_keeps_the_document_done(
     client: TestClient, services: Services, tenant_a: TenantKeys
 ) -> None:
-    letters = _letters(services, tenant_a)
-    admin, relief, caseworker = _people(client, services, tenant_a)
-    _rules(admin, share="100")
-    relief.post("/warteschlangen/soziales/uebernehmen")
-    relief.post(f"/dokumente/{letters['sure']}/erledigen")
+    letters, (_, _, caseworker) = _completed_by_relief(client, services, tenant_a)
     confirmed = caseworker.post(
         f"/dokumente/{letters['sure']}/zweitpruefung", {"case_type": "wohngeld"}
     )
@@ -161,9 +168,7 @@ def test_a_confirmed_second_review_keeps_the_document_done(
     assert "no second review" in _notice(again)
 
 
-def _notice(response: object) -> str:
-    from urllib.parse import unquote
-
-    location = response.headers["location"]  # type: ignore[attr-defined]
+def _notice(response: httpx.Response) -> str:
+    location = response.headers["location"]
     found = re.search(r"hinweis=([^&]*)", location)
     return unquote(found.group(1)) if found else ""

@@ -19,6 +19,7 @@ from triage.figures.snapshot import compute_day, day_bounds, local_day
 from triage.queues.common import as_utc
 
 log = logging.getLogger(__name__)
+CHECK_EVERY = timedelta(minutes=1)
 
 
 class BaselineError(ValueError):
@@ -93,8 +94,14 @@ class SnapshotTaker:
         self._factory = session_factory
         self._backfill_days = backfill_days
         self._refresh = refresh
+        self._next_check: datetime | None = None
 
     def run_due(self, now: datetime, *, alive: Callable[[], None] = lambda: None) -> int:
+        # The idle loop comes by every few seconds; a look at the snapshots once a minute
+        # is enough for a refresh every quarter of an hour.
+        if self._next_check is not None and now < self._next_check:
+            return 0
+        self._next_check = now + CHECK_EVERY
         taken = 0
         with self._factory() as session:
             tenants = session.scalars(select(Tenant.id)).all()
