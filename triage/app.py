@@ -3,6 +3,7 @@ runs the embedded worker."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -66,6 +67,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         worker = EmbeddedWorker(active) if settings.embedded_worker else None
         if worker:
             worker.start()
+        if owned:
+            # What start-up made (the model, the settings, the routes) lives as long as the
+            # process: out of the cyclic collector's reach, a full collection no longer
+            # walks hundreds of thousands of objects (250 ms pauses every ~10 page loads).
+            gc.freeze()
         try:
             yield
         finally:
