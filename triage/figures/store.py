@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage.actors import Actor
@@ -115,8 +116,13 @@ class SnapshotTaker:
                     refresh=self._refresh,
                 )
             for day in due:
-                with transaction(self._factory) as session:
-                    take_snapshot(session, tenant_id=tenant_id, day=day, now=now)
+                try:
+                    with transaction(self._factory) as session:
+                        take_snapshot(session, tenant_id=tenant_id, day=day, now=now)
+                except IntegrityError:
+                    # Another worker wrote the same day at the same moment: its rows stand.
+                    log.info("figures of %s for %s taken by another worker", tenant_id, day)
+                    continue
                 taken += 1
                 alive()
         if taken:
