@@ -173,14 +173,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-# Tests that start the command line in a subprocess (torch and the model loaded each time,
-# 15-100 s apiece). They run first: with two workers, a long test started last leaves the
-# other worker idle while it ends.
-SLOW_FIRST = ("tests/cli/", "tests/test_demo_and_reindex.py")
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
     if config.getoption("--shared-data"):
         return
     skip = pytest.mark.skip(reason="reads ../shared/data: opt in with --shared-data")
