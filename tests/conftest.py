@@ -173,7 +173,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _postgres_variant(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("database_url") == "postgresql"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    dropped = [i for i in items if "sqlite_only" in i.keywords and _postgres_variant(i)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [i for i in items if i not in dropped]
     if config.getoption("--shared-data"):
         return
     skip = pytest.mark.skip(reason="reads ../shared/data: opt in with --shared-data")

@@ -65,6 +65,7 @@ def server(cli_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     log.close()
 
 
+@pytest.mark.sqlite_only
 def test_tenants_and_keys(cli_env: dict[str, str]) -> None:
     created = triage(cli_env, "tenants", "create", "musterstadt", "--display-name", "Musterstadt")
     assert "created tenant musterstadt" in created.stdout
@@ -86,6 +87,7 @@ def test_tenants_and_keys(cli_env: dict[str, str]) -> None:
     assert "musterstadt" in triage(cli_env, "tenants", "list").stdout
 
 
+@pytest.mark.sqlite_only
 def test_ingest_a_folder_through_the_live_api_then_reprocess(
     cli_env: dict[str, str], server: str, tmp_path: Path
 ) -> None:
@@ -184,6 +186,7 @@ def _serve_until_healthy(env: dict[str, str], log_path: Path, *args: str) -> str
     return log_path.read_text()
 
 
+@pytest.mark.sqlite_only
 def test_serve_demo_prints_the_urls_and_the_key_only_when_created(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.cli.conftest import run_triage, services_env
@@ -34,6 +35,7 @@ case_types:
 """
 
 
+@pytest.mark.sqlite_only
 def test_a_tenant_gets_its_own_taxonomy(
     tmp_path: Path,
     client: TestClient,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from fastapi.testclient import TestClient
 
@@ -18,6 +19,7 @@ LETTER = (
 )
 
 
+@pytest.mark.sqlite_only
 def test_a_tenant_policy_is_shown_loaded_and_applied(
     tmp_path: Path, client: TestClient, services: Services, tenant_a: TenantKeys
 ) -> None:

@@ -95,6 +95,7 @@ def test_eval_refuses_bad_arguments_clearly(tmp_path: Path) -> None:
     assert "out_of_scope_share" in share.stderr
 
 
+@pytest.mark.sqlite_only
 def test_train_installs_a_versioned_model_per_tenant(
     tmp_path: Path, services: Services, tenant_a: TenantKeys, tenant_b: TenantKeys
 ) -> None:

@@ -17,6 +17,7 @@ from triage.services import Services
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.sqlite_only
 def test_train_from_feedback_installs_a_better_model_and_reports_both_figures(
     tmp_path: Path, services: Services, tenant_a: TenantKeys, tenant_b: TenantKeys
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.cli.conftest import run_triage, services_env
 from tests.conftest import TenantKeys
 from triage.accounts.service import LoginPolicy, authenticate_password
@@ -11,6 +13,7 @@ from triage.services import Services
 PASSWORD = "Lindenblüte-2026!\n"
 
 
+@pytest.mark.sqlite_only
 def test_an_admin_creates_a_caseworker_who_can_sign_in(
     services: Services, tenant_a: TenantKeys
 ) -> None:
@@ -40,6 +43,7 @@ def test_an_admin_creates_a_caseworker_who_can_sign_in(
         assert result.user is None and "disabled" in str(result.error)
 
 
+@pytest.mark.sqlite_only
 def test_bad_input_is_refused_with_the_reason(services: Services, tenant_a: TenantKeys) -> None:
     env = services_env(services)
     args = ["users", "create", "berger", "--tenant", tenant_a.name, "--password-stdin"]
