@@ -160,27 +160,62 @@ def claim_next(
         .with_only_columns(Document.id)
         .where(Document.queue == queue, queued(), unleased(now))
     )
+    # First past the rows other claims have locked; when that finds nothing, once more
+    # waiting for them: a claim locks its whole page of candidates for a few
+    # milliseconds, and a small queue must not look empty to a second person meanwhile.
+    for skip_locked in (True, False):
+        candidates: list[uuid.UUID] = []
+        if follow_up_hold > timedelta(0):
+            candidates += _my_follow_ups(
+                session, queue=queue, actor=actor, now=now, hold=follow_up_hold
+            )[:5]
+        candidates += _candidates(
+            session, open_here, actor=actor, now=now, hold=follow_up_hold, skip_locked=skip_locked
+        )
+        claimed = _take_first(
+            session, candidates, actor=actor, queue=queue, now=now, lease_seconds=lease_seconds
+        )
+        if claimed is not None:
+            return claimed
+    return None
+
+
+def _candidates(
+    session: Session,
+    open_here: Any,
+    *,
+    actor: Actor,
+    now: datetime,
+    hold: timedelta,
+    skip_locked: bool,
+) -> list[uuid.UUID]:
     candidates: list[uuid.UUID] = []
-    if follow_up_hold > timedelta(0):
-        candidates += _my_follow_ups(
-            session, queue=queue, actor=actor, now=now, hold=follow_up_hold
-        )[:5]
     for page in range(0, 1000, CLAIM_PAGE):
         rows = session.execute(
             open_here.add_columns(Document.follow_up_of_id)
             .order_by(*claim_order())
             .limit(CLAIM_PAGE)
             .offset(page)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=skip_locked)
         ).all()
-        if follow_up_hold > timedelta(0):
-            candidates += _not_reserved_for_others(
-                session, rows, actor=actor, now=now, hold=follow_up_hold
-            )
+        if hold > timedelta(0):
+            candidates += _not_reserved_for_others(session, rows, actor=actor, now=now, hold=hold)
         else:
             candidates += [row.id for row in rows]
         if candidates or len(rows) < CLAIM_PAGE:
             break
+    return candidates
+
+
+def _take_first(
+    session: Session,
+    candidates: list[uuid.UUID],
+    *,
+    actor: Actor,
+    queue: str,
+    now: datetime,
+    lease_seconds: int,
+) -> Document | None:
     for document_id in candidates:
         taken = session.execute(
             update(Document)
